@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Userspace build. Everything lands in build/: build/bin, build/lib,
+# build/tests; objects under build/obj. The kernel module has its own
+# Kbuild and is built against a kernel tree by the VM test bed.
+
+BUILD		:= build
+CC		?= gcc
+PKG_CONFIG	?= pkg-config
+
+CRYPTO_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libcrypto)
+CRYPTO_LIBS	:= $(shell $(PKG_CONFIG) --libs libcrypto)
+SSL_LIBS	:= $(shell $(PKG_CONFIG) --libs libssl)
+
+CFLAGS		?= -O2 -g
+WARNINGS	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+		   -Wmissing-prototypes -Wno-unused-parameter
+CPPFLAGS	+= -D_GNU_SOURCE -Iinclude -Iuserspace/lib
+ALL_CFLAGS	= $(CPPFLAGS) $(WARNINGS) $(CRYPTO_CFLAGS) $(CFLAGS) -MMD -MP
+
+LIB_SRCS	:= $(wildcard userspace/lib/*.c)
+LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIBKTLS		:= $(BUILD)/lib/libktls.a
+
+TOOLS		:= ktls-client ktls-server
+TOOL_COMMON	:= $(filter-out $(TOOLS:%=userspace/tools/%.c),$(wildcard userspace/tools/*.c))
+TOOL_COMMON_OBJS := $(TOOL_COMMON:%.c=$(BUILD)/obj/%.o)
+TOOL_BINS	:= $(TOOLS:%=$(BUILD)/bin/%)
+
+TEST_SRCS	:= $(wildcard userspace/tests/*_test.c)
+TEST_BINS	:= $(TEST_SRCS:userspace/tests/%.c=$(BUILD)/tests/%)
+TEST_SCRIPTS	:= $(sort $(wildcard userspace/tests/*.t))
+
+BENCH_SRCS	:= $(wildcard userspace/bench/*.c)
+BENCH_BINS	:= $(BENCH_SRCS:userspace/bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all check check-host bench clean
+all: $(LIBKTLS) $(TOOL_BINS) $(TEST_BINS) $(BENCH_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBKTLS): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/obj/userspace/tools/%.o $(TOOL_COMMON_OBJS) $(LIBKTLS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/userspace/tests/%.o $(BUILD)/obj/userspace/tests/tap.o $(LIBKTLS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/userspace/bench/%.o $(LIBKTLS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS) $(CRYPTO_LIBS)
+
+# Host tests: C unit tests and interop scripts, all TAP, run by prove.
+check-host: all
+	prove --exec '' $(TEST_BINS) $(TEST_SCRIPTS)
+
+check: check-host
+
+bench: $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do $$b || exit 1; done
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libktls: a sans-I/O TLS 1.3 handshake engine whose session keys are
+ * exported in the form the Linux kernel TLS ULP (kTLS) takes.
+ *
+ * The engine never touches a socket. The caller feeds the bytes it
+ * received and sends the bytes the engine appends to a buffer. Every call
+ * returns at once, so one thread can drive many connections.
+ *
+ * Return values: 0 on success, KTLS_ERROR_IN_PROGRESS when the handshake
+ * needs more input, otherwise a positive error code (see KTLS_ERROR_*):
+ * below 0x100 an alert this side sent, 0x100 + alert an alert the peer
+ * sent, 0x200 and up a local condition.  ktls_error_to_errno() maps any
+ * of them to a negative errno for system-style callers.
+ */
+#ifndef KTLS_H
+#define KTLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/tls.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A growable byte buffer that may start on the caller's stack. */
+struct ktls_buf {
+	uint8_t *base;
+	size_t capacity;
+	size_t off;		/* bytes in use */
+	int is_allocated;	/* base came from malloc */
+};
+
+void ktls_buf_init(struct ktls_buf *buf, void *smallbuf, size_t smallbuf_size);
+/* Wipes the contents (they may be plaintext) and frees what was allocated. */
+void ktls_buf_dispose(struct ktls_buf *buf);
+int ktls_buf_reserve(struct ktls_buf *buf, size_t delta);
+int ktls_buf_push(struct ktls_buf *buf, const void *src, size_t len);
+/* Drops the first @len bytes, moving the rest to the front. */
+void ktls_buf_shift(struct ktls_buf *buf, size_t len);
+
+enum ktls_role {
+	KTLS_ROLE_CLIENT,
+	KTLS_ROLE_SERVER,
+};
+
+enum ktls_verify_policy {
+	KTLS_VERIFY_REQUIRED,	/* failure aborts the handshake */
+	KTLS_VERIFY_OPTIONAL,	/* failure is recorded, handshake goes on */
+	KTLS_VERIFY_NONE,	/* no chain check (client: --insecure) */
+};
+
+enum ktls_direction {
+	KTLS_DIR_TX,
+	KTLS_DIR_RX,
+};
+
+#define KTLS_VERSION_TLS12 0x0303
+#define KTLS_VERSION_TLS13 0x0304
+
+/* Alert descriptions (RFC 8446 section 6). */
+#define KTLS_ALERT_CLOSE_NOTIFY			0
+#define KTLS_ALERT_UNEXPECTED_MESSAGE		10
+#define KTLS_ALERT_BAD_RECORD_MAC		20
+#define KTLS_ALERT_RECORD_OVERFLOW		22
+#define KTLS_ALERT_HANDSHAKE_FAILURE		40
+#define KTLS_ALERT_BAD_CERTIFICATE		42
+#define KTLS_ALERT_UNSUPPORTED_CERTIFICATE	43
+#define KTLS_ALERT_CERTIFICATE_REVOKED		44
+#define KTLS_ALERT_CERTIFICATE_EXPIRED		45
+#define KTLS_ALERT_CERTIFICATE_UNKNOWN		46
+#define KTLS_ALERT_ILLEGAL_PARAMETER		47
+#define KTLS_ALERT_UNKNOWN_CA			48
+#define KTLS_ALERT_ACCESS_DENIED		49
+#define KTLS_ALERT_DECODE_ERROR			50
+#define KTLS_ALERT_DECRYPT_ERROR		51
+#define KTLS_ALERT_PROTOCOL_VERSION		70
+#define KTLS_ALERT_INSUFFICIENT_SECURITY	71
+#define KTLS_ALERT_INTERNAL_ERROR		80
+#define KTLS_ALERT_INAPPROPRIATE_FALLBACK	86
+#define KTLS_ALERT_USER_CANCELED		90
+#define KTLS_ALERT_NO_RENEGOTIATION		100
+#define KTLS_ALERT_MISSING_EXTENSION		109
+#define KTLS_ALERT_UNSUPPORTED_EXTENSION	110
+#define KTLS_ALERT_UNRECOGNIZED_NAME		112
+#define KTLS_ALERT_BAD_CERTIFICATE_STATUS	113
+#define KTLS_ALERT_UNKNOWN_PSK_IDENTITY		115
+#define KTLS_ALERT_CERTIFICATE_REQUIRED		116
+#define KTLS_ALERT_NO_APPLICATION_PROTOCOL	120
+
+/* Error classes. */
+#define KTLS_ERROR_CLASS_SELF_ALERT	0x000
+#define KTLS_ERROR_CLASS_PEER_ALERT	0x100
+#define KTLS_ERROR_CLASS_INTERNAL	0x200
+#define KTLS_ERROR_PEER_ALERT(desc)	(KTLS_ERROR_CLASS_PEER_ALERT + (desc))
+#define KTLS_ERROR_IS_SELF_ALERT(e)	((e) > 0 && (e) < 0x100)
+#define KTLS_ERROR_IS_PEER_ALERT(e)	((e) >= 0x100 && (e) < 0x200)
+
+#define KTLS_ERROR_NO_MEMORY		0x201
+#define KTLS_ERROR_IN_PROGRESS		0x202
+#define KTLS_ERROR_LIBRARY		0x203	/* libcrypto failed */
+#define KTLS_ERROR_INVALID_ARGUMENT	0x204
+#define KTLS_ERROR_CLOSED		0x205	/* peer sent close_notify */
+#define KTLS_ERROR_CONFIG		0x206	/* unusable configuration */
+#define KTLS_ERROR_STATE		0x207	/* call not valid in this state */
+#define KTLS_ERROR_FAILED		0x208	/* connection already failed */
+
+const char *ktls_error_string(int err);
+const char *ktls_alert_name(int alert);
+/* Negative errno for @err: -EPROTO, -EACCES, -EKEYREJECTED, -ENOMEM, ... */
+int ktls_error_to_errno(int err);
+
+/*
+ * Configuration: identities, trust, and policy. Built once, then shared
+ * read-only by any number of connections (it is reference counted, so it
+ * may be freed while connections still use it).
+ */
+struct ktls_config;
+
+struct ktls_config *ktls_config_new(void);
+void ktls_config_free(struct ktls_config *cfg);
+/*
+ * Adds a certificate chain (PEM, leaf first) and its private key. A server
+ * may hold several (say ECDSA and RSA) and picks by the client's
+ * signature_algorithms; a client uses the first for client authentication.
+ */
+int ktls_config_add_identity(struct ktls_config *cfg, const char *chain_file,
+			     const char *key_file);
+int ktls_config_set_ca_file(struct ktls_config *cfg, const char *path);
+int ktls_config_set_ca_dir(struct ktls_config *cfg, const char *path);
+int ktls_config_set_ca_system(struct ktls_config *cfg);
+/* Client: verification of the server. Server: whether to ask for and check a client certificate. */
+int ktls_config_set_verify(struct ktls_config *cfg, enum ktls_verify_policy policy);
+/* Server: KTLS_VERIFY_NONE means no CertificateRequest. Default NONE. */
+int ktls_config_set_verify_client(struct ktls_config *cfg, enum ktls_verify_policy policy);
+/* Comma separated lists in preference order, names as in ktls-client(1). */
+int ktls_config_set_alpn(struct ktls_config *cfg, const char *list);
+int ktls_config_set_groups(struct ktls_config *cfg, const char *list);
+int ktls_config_set_ciphers(struct ktls_config *cfg, const char *list);
+int ktls_config_set_versions(struct ktls_config *cfg, uint16_t min, uint16_t max);
+/* Client: send a legacy session id and ChangeCipherSpec (RFC 8446 D.4). Default on. */
+int ktls_config_set_middlebox_compat(struct ktls_config *cfg, int enable);
+/* Detail of the last failing ktls_config_* call. */
+const char *ktls_config_error(const struct ktls_config *cfg);
+
+struct ktls_conn;
+
+struct ktls_conn *ktls_conn_new(struct ktls_config *cfg, enum ktls_role role);
+void ktls_conn_free(struct ktls_conn *conn);
+/* Client: SNI and the name (DNS or IP literal) the server certificate must match. */
+int ktls_conn_set_server_name(struct ktls_conn *conn, const char *name);
+
+/*
+ * Drives the handshake. @input holds *@inlen received bytes; on return
+ * *@inlen is how many were consumed. The engine never consumes bytes
+ * past the record that completes the handshake, so application data that
+ * arrived with it stays with the caller (for ktls_receive() or kTLS).
+ * Bytes to send, including a fatal alert on failure, are appended to
+ * @sendbuf. Returns 0 once complete, KTLS_ERROR_IN_PROGRESS, or an error.
+ */
+int ktls_handshake(struct ktls_conn *conn, struct ktls_buf *sendbuf,
+		   const void *input, size_t *inlen);
+int ktls_handshake_is_complete(const struct ktls_conn *conn);
+
+/* Application data through the engine's own record layer (no kTLS). */
+int ktls_send(struct ktls_conn *conn, struct ktls_buf *sendbuf,
+	      const void *data, size_t len);
+/*
+ * Decrypts whole records from @input into @plaintext. Post-handshake
+ * messages are handled here: NewSessionTicket is kept, KeyUpdate updates
+ * the keys (a reply, when requested, goes to @sendbuf). Returns 0,
+ * KTLS_ERROR_CLOSED after close_notify, or an error.
+ */
+int ktls_receive(struct ktls_conn *conn, struct ktls_buf *plaintext,
+		 struct ktls_buf *sendbuf, const void *input, size_t *inlen);
+int ktls_send_close_notify(struct ktls_conn *conn, struct ktls_buf *sendbuf);
+int ktls_send_key_update(struct ktls_conn *conn, struct ktls_buf *sendbuf,
+			 int request_update);
+
+/* What was negotiated (valid once the handshake is complete). */
+uint16_t ktls_get_version(const struct ktls_conn *conn);
+const char *ktls_get_version_name(const struct ktls_conn *conn);
+const char *ktls_get_cipher_name(const struct ktls_conn *conn);
+const char *ktls_get_group_name(const struct ktls_conn *conn);
+/* The signature scheme of the server's CertificateVerify. */
+const char *ktls_get_sigalg_name(const struct ktls_conn *conn);
+const char *ktls_get_alpn(const struct ktls_conn *conn);	/* NULL if none */
+const char *ktls_get_server_name(const struct ktls_conn *conn); /* NULL if none */
+int ktls_get_hrr(const struct ktls_conn *conn);		/* 1 if HelloRetryRequest happened */
+/* Peer's leaf certificate subject, one line ("CN=..."), or NULL. */
+const char *ktls_get_peer_subject(const struct ktls_conn *conn);
+size_t ktls_get_peer_cert_count(const struct ktls_conn *conn);
+int ktls_get_peer_cert(const struct ktls_conn *conn, size_t index,
+		       const uint8_t **der, size_t *der_len);
+/* 0 if the peer chain verified, else a libcrypto X509_V_ERR_* code. */
+long ktls_get_verify_result(const struct ktls_conn *conn);
+size_t ktls_get_ticket_count(const struct ktls_conn *conn);
+/* Human readable reason of the last failure, "" if none. */
+const char *ktls_get_error_detail(const struct ktls_conn *conn);
+
+/*
+ * Key export for kTLS. Fills the kernel's struct tls12_crypto_info_* for
+ * @dir (version, cipher_type, key, salt, iv, rec_seq as kTLS expects) and
+ * its size. The caller's copy is the caller's to wipe.
+ */
+union ktls_crypto_info {
+	struct tls_crypto_info info;
+	struct tls12_crypto_info_aes_gcm_128 aes_gcm_128;
+	struct tls12_crypto_info_aes_gcm_256 aes_gcm_256;
+	struct tls12_crypto_info_chacha20_poly1305 chacha20_poly1305;
+};
+
+int ktls_export_crypto_info(const struct ktls_conn *conn, enum ktls_direction dir,
+			    union ktls_crypto_info *info, size_t *info_len);
+uint64_t ktls_get_record_seq(const struct ktls_conn *conn, enum ktls_direction dir);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KTLS_H */
