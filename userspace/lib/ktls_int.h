@@ -177,7 +177,7 @@ int ktls_record_write(struct ktls_protection *p, struct ktls_buf *out, uint8_t t
 /*
  * Parses one record from @in. Returns KTLS_ERROR_IN_PROGRESS when fewer
  * than a whole record is there, else consumes it (*consumed) and, when
- * protected, decrypts into @scratch; on success *type/*frag/*frag_len
+ * protected, decrypts into @scratch; on success @type, @frag and @frag_len
  * describe the inner content. Enforces the size limits
  * (record_overflow) and rejects bad MACs (bad_record_mac).
  */
@@ -185,7 +185,39 @@ int ktls_record_read(struct ktls_protection *p, const uint8_t *in, size_t in_len
 		     size_t *consumed, uint8_t *scratch, uint8_t *type,
 		     const uint8_t **frag, size_t *frag_len);
 
-/* ---- conn.c / client.c / server.c: the connection ---- */
+/* ---- config.c ---- */
+
+#define KTLS_MAX_IDENTITIES	8
+#define KTLS_MAX_ALPN_WIRE	256
+
+struct ktls_identity {
+	struct kc_chain *chain;
+	struct kc_pkey *key;
+};
+
+struct ktls_config {
+	int cf_refcount;	/* atomic: the config and each conn hold one */
+	struct ktls_identity cf_identities[KTLS_MAX_IDENTITIES];
+	size_t cf_identity_count;
+	struct kc_store *cf_store;	/* NULL: no trust anchors configured */
+	enum ktls_verify_policy cf_verify;
+	enum ktls_verify_policy cf_verify_client;
+	uint8_t cf_alpn[KTLS_MAX_ALPN_WIRE];	/* ProtocolNameList body */
+	size_t cf_alpn_len;
+	uint16_t cf_groups[8];
+	size_t cf_group_count;
+	const struct ktls_suite *cf_suites[8];
+	size_t cf_suite_count;
+	uint16_t cf_min_version;
+	uint16_t cf_max_version;
+	int cf_middlebox_compat;
+	char cf_error[256];
+};
+
+struct ktls_config *ktls_config_get(struct ktls_config *cfg);
+void ktls_config_put(struct ktls_config *cfg);
+
+/* ---- conn.c / handshake.c / client.c / server.c: the connection ---- */
 
 /* Deterministic inputs for known-answer tests (RFC 8448); never set in production. */
 struct ktls_test_hooks {
@@ -200,5 +232,127 @@ struct ktls_test_hooks {
 };
 
 void ktls_conn_set_test_hooks(struct ktls_conn *conn, const struct ktls_test_hooks *hooks);
+
+/* One explicit state per expected message (picotls style). */
+enum ktls_state {
+	KTLS_STATE_CLIENT_START,
+	KTLS_STATE_CLIENT_EXPECT_SERVER_HELLO,
+	KTLS_STATE_CLIENT_EXPECT_SECOND_SERVER_HELLO,
+	KTLS_STATE_CLIENT_EXPECT_ENCRYPTED_EXTENSIONS,
+	KTLS_STATE_CLIENT_EXPECT_CERTIFICATE_REQUEST_OR_CERTIFICATE,
+	KTLS_STATE_CLIENT_EXPECT_CERTIFICATE,
+	KTLS_STATE_CLIENT_EXPECT_CERTIFICATE_VERIFY,
+	KTLS_STATE_CLIENT_EXPECT_FINISHED,
+	KTLS_STATE_SERVER_EXPECT_CLIENT_HELLO,
+	KTLS_STATE_SERVER_EXPECT_SECOND_CLIENT_HELLO,
+	KTLS_STATE_SERVER_EXPECT_CERTIFICATE,
+	KTLS_STATE_SERVER_EXPECT_CERTIFICATE_VERIFY,
+	KTLS_STATE_SERVER_EXPECT_FINISHED,
+	KTLS_STATE_POST_HANDSHAKE,
+	KTLS_STATE_CLOSED,	/* close_notify received */
+	KTLS_STATE_FAILED,
+};
+
+#define KTLS_MAX_SIGSCHEMES	32
+#define KTLS_MAX_CERT_CONTEXT	255
+
+struct ktls_conn {
+	struct ktls_config *cn_cfg;
+	enum ktls_role cn_role;
+	enum ktls_state cn_state;
+	const struct ktls_test_hooks *cn_hooks;
+
+	uint16_t cn_version;
+	const struct ktls_suite *cn_suite;
+	const struct ktls_group *cn_group;
+	uint16_t cn_peer_sigscheme;	/* of the peer's CertificateVerify */
+	uint16_t cn_own_sigscheme;
+	const struct ktls_identity *cn_identity;
+
+	struct kc_hash *cn_transcript;	/* NULL until the suite is known */
+	struct ktls_buf cn_client_hello;	/* client: CH1 kept until the hash is known */
+	struct kc_kex *cn_kex;
+	uint8_t cn_client_random[32];
+	uint8_t cn_server_random[32];
+	uint8_t cn_session_id[32];
+	uint8_t cn_session_id_len;
+	int cn_did_hrr;
+	int cn_sent_ccs;
+	struct ktls_buf cn_cookie;	/* HRR cookie (server: ours; client: to echo) */
+
+	uint8_t cn_secret[KC_MAX_DIGEST];	/* early, then handshake, then master secret */
+	uint8_t cn_client_ap[KC_MAX_DIGEST];	/* server: RX secret once the client finishes */
+	struct ktls_protection cn_tx;
+	struct ktls_protection cn_rx;
+	int cn_rx_key_changed;
+	struct ktls_buf cn_hs_in;	/* handshake message reassembly */
+	struct ktls_buf cn_flight;	/* outgoing handshake messages, coalesced */
+
+	/* peer's lists we must answer from */
+	uint16_t cn_peer_sigschemes[KTLS_MAX_SIGSCHEMES];
+	size_t cn_peer_sigscheme_count;
+	int cn_cert_requested;		/* client: the server sent CertificateRequest */
+	uint8_t cn_cert_context[KTLS_MAX_CERT_CONTEXT];
+	uint8_t cn_cert_context_len;
+	int cn_peer_sent_empty_cert;
+
+	char *cn_server_name;
+	char *cn_alpn;
+	struct kc_chain *cn_peer_chain;
+	long cn_verify_result;
+	char cn_peer_subject[256];
+	size_t cn_ticket_count;
+	int cn_sent_close_notify;
+	int cn_received_ccs;
+	int cn_error;
+	char cn_detail[160];
+};
+
+/* handshake.c: what both roles share */
+int ktls_fail(struct ktls_conn *conn, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int ktls_transcript_start(struct ktls_conn *conn);
+int ktls_transcript_add(struct ktls_conn *conn, const uint8_t *msg, size_t len);
+int ktls_msg_begin(struct ktls_buf *buf, uint8_t type, size_t *mark);
+int ktls_msg_end(struct ktls_conn *conn, struct ktls_buf *buf, size_t mark);
+int ktls_flush_flight(struct ktls_conn *conn, struct ktls_buf *sendbuf);
+int ktls_send_ccs(struct ktls_conn *conn, struct ktls_buf *sendbuf);
+void ktls_random(struct ktls_conn *conn, uint8_t *random);
+int ktls_kex_generate(struct ktls_conn *conn, uint16_t group, uint8_t *pub, size_t *pub_len);
+int ktls_derive_handshake_secrets(struct ktls_conn *conn, const uint8_t *shared,
+				  size_t shared_len);
+int ktls_derive_application_secrets(struct ktls_conn *conn, uint8_t *client_ap,
+				    uint8_t *server_ap);
+int ktls_write_certificate(struct ktls_conn *conn, const struct ktls_identity *id);
+int ktls_write_certificate_verify(struct ktls_conn *conn, const struct ktls_identity *id,
+				  uint16_t scheme);
+int ktls_write_finished(struct ktls_conn *conn);
+int ktls_handle_certificate(struct ktls_conn *conn, const uint8_t *msg, size_t len);
+int ktls_handle_certificate_verify(struct ktls_conn *conn, const uint8_t *msg, size_t len);
+int ktls_handle_finished(struct ktls_conn *conn, const uint8_t *msg, size_t len);
+int ktls_write_sigschemes(struct ktls_buf *buf, int handshake_only);
+int ktls_read_sigschemes(struct ktls_conn *conn, struct ktls_reader *r);
+int ktls_is_ip_literal(const char *name);
+int ktls_ext_begin(struct ktls_buf *buf, uint16_t type, size_t *mark);
+int ktls_ext_end(struct ktls_buf *buf, size_t mark);
+int ktls_alpn_contains(const uint8_t *wire, size_t wire_len, const uint8_t *name, size_t len);
+
+extern const uint8_t ktls_hrr_random[32];
+extern const uint8_t ktls_downgrade_tls12[8];
+extern const uint8_t ktls_downgrade_tls11[8];
+
+/* Extension blocks: each type at most once, bounded in count. */
+#define KTLS_MAX_EXTENSIONS	64
+typedef int (*ktls_ext_cb)(struct ktls_conn *conn, void *ctx, uint16_t type,
+			   struct ktls_reader *body);
+int ktls_for_each_extension(struct ktls_conn *conn, struct ktls_reader *exts,
+			    ktls_ext_cb cb, void *ctx);
+
+/* client.c / server.c: one dispatcher per role */
+int ktls_client_start(struct ktls_conn *conn, struct ktls_buf *sendbuf);
+int ktls_client_handle_message(struct ktls_conn *conn, struct ktls_buf *sendbuf,
+			       const uint8_t *msg, size_t len);
+int ktls_server_handle_message(struct ktls_conn *conn, struct ktls_buf *sendbuf,
+			       const uint8_t *msg, size_t len);
 
 #endif /* KTLS_INT_H */
