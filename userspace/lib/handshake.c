@@ -59,6 +59,9 @@ int ktls_msg_end(struct ktls_conn *conn, struct ktls_buf *buf, size_t mark)
 
 	if (ret)
 		return ret;
+	if (conn->cn_hooks && conn->cn_hooks->outgoing)
+		conn->cn_hooks->outgoing(conn->cn_hooks->arg, buf->base + mark - 1,
+					 buf->off - mark + 1);
 	return ktls_transcript_add(conn, buf->base + mark - 1, buf->off - mark + 1);
 }
 

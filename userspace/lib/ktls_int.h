@@ -229,6 +229,8 @@ struct ktls_test_hooks {
 	/* Overrides the CertificateVerify signature (RSA-PSS is randomized). */
 	int (*sign)(void *arg, uint16_t scheme, const uint8_t *tbs, size_t tbs_len,
 		    uint8_t *sig, size_t *sig_len);
+	/* Sees (and may corrupt) each handshake message this side writes. */
+	void (*outgoing)(void *arg, uint8_t *msg, size_t len);
 };
 
 void ktls_conn_set_test_hooks(struct ktls_conn *conn, const struct ktls_test_hooks *hooks);

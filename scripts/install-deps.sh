@@ -1,0 +1,21 @@
+#!/bin/bash
+# Installs what building and testing ktlsd needs on Debian 12. Idempotent.
+set -euo pipefail
+
+packages=(
+	build-essential pkg-config libssl-dev openssl ca-certificates
+	gnutls-bin python3 perl valgrind
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "install-deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+echo "install-deps: all build and test dependencies present"
