@@ -153,7 +153,7 @@ static int ktls_read_be(struct ktls_reader *r, size_t size, uint32_t *v)
 
 int ktls_read_u8(struct ktls_reader *r, uint8_t *v)
 {
-	uint32_t t;
+	uint32_t t = 0;
 	int ret = ktls_read_be(r, 1, &t);
 
 	*v = (uint8_t)t;
@@ -162,7 +162,7 @@ int ktls_read_u8(struct ktls_reader *r, uint8_t *v)
 
 int ktls_read_u16(struct ktls_reader *r, uint16_t *v)
 {
-	uint32_t t;
+	uint32_t t = 0;
 	int ret = ktls_read_be(r, 2, &t);
 
 	*v = (uint16_t)t;
