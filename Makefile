@@ -34,8 +34,10 @@ TEST_SCRIPTS	:= $(sort $(wildcard userspace/tests/*.t))
 BENCH_SRCS	:= $(wildcard userspace/bench/*.c)
 BENCH_BINS	:= $(BENCH_SRCS:userspace/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all check check-host bench clean
+.PHONY: all tools check check-host bench clean
 all: $(LIBKTLS) $(TOOL_BINS) $(TEST_BINS) $(BENCH_BINS)
+
+tools: $(TOOL_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -71,3 +73,7 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+.PHONY: demo
+demo:
+	./scripts/demo.sh
