@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/tls.h>
 
 #ifdef __cplusplus
@@ -214,6 +215,67 @@ union ktls_crypto_info {
 int ktls_export_crypto_info(const struct ktls_conn *conn, enum ktls_direction dir,
 			    union ktls_crypto_info *info, size_t *info_len);
 uint64_t ktls_get_record_seq(const struct ktls_conn *conn, enum ktls_direction dir);
+
+/*
+ * kTLS: handing the record layer to the kernel.
+ *
+ * After ktls_handshake() returned 0 on a connected TCP socket @fd,
+ * ktls_install() attaches the "tls" ULP and installs TLS_TX then TLS_RX.
+ * Bytes the caller already read from @fd that the handshake did not
+ * consume are passed as @pending: they are decrypted here, in userspace,
+ * reading from @fd what is missing of a partial record, so the kernel
+ * takes over RX exactly at a record boundary; their application data is
+ * appended to @plaintext, which the caller must deliver before anything it
+ * reads from the socket. Post-handshake messages among them are handled.
+ *
+ * Each direction succeeds or fails on its own; a failed direction leaves
+ * that direction of the socket as it was (plain TCP under the ULP), so the
+ * caller can carry on with ktls_send()/ktls_receive() for it. Nothing is
+ * sent or lost before the caller learns the outcome.
+ */
+struct ktls_install_opts {
+	int no_rx_expect_no_pad;	/* do not ask for TLS_RX_EXPECT_NO_PAD (TLS 1.3) */
+	int tx_zerocopy_ro;		/* TLS_TX_ZEROCOPY_RO (sendfile only) */
+	int timeout_ms;			/* for completing a partial record; 0: 5000 */
+};
+
+#define KTLS_INSTALLED_TX	0x1
+#define KTLS_INSTALLED_RX	0x2
+
+struct ktls_install_status {
+	int installed;		/* KTLS_INSTALLED_* */
+	int tx_errno;		/* errno of the failed TX step, 0 if none */
+	int rx_errno;
+	int rx_expect_no_pad;	/* the kernel accepted TLS_RX_EXPECT_NO_PAD */
+	int tx_zerocopy_ro;
+	char detail[160];	/* e.g. "rx: setsockopt(TLS_RX): Invalid argument" */
+};
+
+/*
+ * Returns 0 when both directions are in the kernel, else the negative
+ * errno of the first failure (-ENOENT: the kernel has no "tls" module;
+ * -ENOPROTOOPT, -EINVAL: this kernel cannot do the negotiated cipher);
+ * @status says which directions made it.
+ */
+int ktls_install(struct ktls_conn *conn, int fd, const void *pending, size_t pending_len,
+		 struct ktls_buf *plaintext, const struct ktls_install_opts *opts,
+		 struct ktls_install_status *status);
+/* "tx+rx", "tx", "rx" or "off". */
+const char *ktls_install_name(int installed);
+
+/*
+ * Reads application data from a socket whose RX is in the kernel, taking
+ * care of the records read() cannot return: NewSessionTicket is kept,
+ * KeyUpdate is followed (on kernels with TLS 1.3 rekey, 6.14 and later;
+ * elsewhere -EKEYEXPIRED, before any undecryptable data), close_notify is
+ * the end of the stream (0), a fatal alert is ktls_error_to_errno() of it
+ * (-EPROTO, -EACCES, -EKEYREJECTED) with the alert named in
+ * ktls_get_error_detail(). Other errors are -errno of recvmsg. @len must
+ * be at least 2 (an alert).
+ */
+ssize_t ktls_read(struct ktls_conn *conn, int fd, void *buf, size_t len);
+/* Sends close_notify through the kernel's TX (TLS_SET_RECORD_TYPE). */
+int ktls_close_notify_fd(struct ktls_conn *conn, int fd);
 
 #ifdef __cplusplus
 }

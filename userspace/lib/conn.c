@@ -86,7 +86,7 @@ static int conn_send_alert(struct ktls_conn *conn, struct ktls_buf *sendbuf, uin
  * Ends the connection after @err: our own alert goes out (internal_error
  * for local failures), nothing of a half-built flight does.
  */
-static int conn_abort(struct ktls_conn *conn, struct ktls_buf *sendbuf, int err)
+int ktls_conn_fail(struct ktls_conn *conn, struct ktls_buf *sendbuf, int err)
 {
 	uint8_t desc = KTLS_ALERT_INTERNAL_ERROR;
 
@@ -94,8 +94,9 @@ static int conn_abort(struct ktls_conn *conn, struct ktls_buf *sendbuf, int err)
 		return conn->cn_error;
 	if (KTLS_ERROR_IS_SELF_ALERT(err))
 		desc = (uint8_t)err;
+	/* With kTLS TX our sequence numbers are the kernel's: install.c sends it. */
 	if (!KTLS_ERROR_IS_PEER_ALERT(err) && err != KTLS_ERROR_CONFIG &&
-	    err != KTLS_ERROR_INVALID_ARGUMENT)
+	    err != KTLS_ERROR_INVALID_ARGUMENT && !conn->cn_kernel_tx)
 		conn_send_alert(conn, sendbuf, 2, desc);
 	if (!KTLS_ERROR_IS_SELF_ALERT(err) && !KTLS_ERROR_IS_PEER_ALERT(err))
 		ktls_fail(conn, err, "%s", ktls_error_string(err));
@@ -108,7 +109,7 @@ static int conn_abort(struct ktls_conn *conn, struct ktls_buf *sendbuf, int err)
 	return err;
 }
 
-static int conn_handle_alert(struct ktls_conn *conn, const uint8_t *frag, size_t len)
+int ktls_conn_alert(struct ktls_conn *conn, const uint8_t *frag, size_t len)
 {
 	if (len != 2)
 		return ktls_fail(conn, KTLS_ALERT_DECODE_ERROR, "malformed alert");
@@ -170,9 +171,14 @@ static int conn_handle_key_update(struct ktls_conn *conn, struct ktls_buf *sendb
 	if (!ret)
 		ret = ktls_protection_set(&conn->cn_rx, conn->cn_suite, conn->cn_rx.secret, 0);
 	conn->cn_rx_key_changed = 1;
-	if (!ret && msg[4] && !conn->cn_sent_close_notify)
-		ret = conn_write_key_update(conn, sendbuf, 0);
-	return ret;
+	if (ret || !msg[4] || conn->cn_sent_close_notify)
+		return ret;
+	/* With kTLS TX the answer must go through the kernel: install.c sends it. */
+	if (conn->cn_kernel_tx) {
+		conn->cn_key_update_owed = 1;
+		return 0;
+	}
+	return conn_write_key_update(conn, sendbuf, 0);
 }
 
 static int conn_handle_post_handshake(struct ktls_conn *conn, struct ktls_buf *sendbuf,
@@ -193,7 +199,7 @@ static int conn_handle_post_handshake(struct ktls_conn *conn, struct ktls_buf *s
  * Reassembles handshake messages across records and hands each whole one
  * to the state machine. A message may not span a key change.
  */
-static int conn_handle_handshake_fragment(struct ktls_conn *conn, struct ktls_buf *sendbuf,
+int ktls_conn_handshake_fragment(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 					  const uint8_t *frag, size_t len)
 {
 	struct ktls_buf *in = &conn->cn_hs_in;
@@ -273,13 +279,13 @@ int ktls_handshake(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 		off += consumed;
 		switch (type) {
 		case KTLS_CT_HANDSHAKE:
-			ret = conn_handle_handshake_fragment(conn, sendbuf, frag, frag_len);
+			ret = ktls_conn_handshake_fragment(conn, sendbuf, frag, frag_len);
 			break;
 		case KTLS_CT_CHANGE_CIPHER_SPEC:
 			ret = conn_handle_ccs(conn, frag, frag_len);
 			break;
 		case KTLS_CT_ALERT:
-			ret = conn_handle_alert(conn, frag, frag_len);
+			ret = ktls_conn_alert(conn, frag, frag_len);
 			break;
 		default:
 			ret = ktls_fail(conn, KTLS_ALERT_UNEXPECTED_MESSAGE,
@@ -296,14 +302,14 @@ int ktls_handshake(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 out_abort:
 	kc_cleanse(scratch, sizeof(scratch));
 	*inlen = off;
-	return conn_abort(conn, sendbuf, ret);
+	return ktls_conn_fail(conn, sendbuf, ret);
 }
 
 int ktls_send(struct ktls_conn *conn, struct ktls_buf *sendbuf, const void *data, size_t len)
 {
 	if (conn->cn_state == KTLS_STATE_FAILED)
 		return KTLS_ERROR_FAILED;
-	if (!conn_is_established(conn) || conn->cn_sent_close_notify)
+	if (!conn_is_established(conn) || conn->cn_sent_close_notify || conn->cn_kernel_tx)
 		return KTLS_ERROR_STATE;
 	return ktls_record_write(&conn->cn_tx, sendbuf, KTLS_CT_APPLICATION_DATA, data, len);
 }
@@ -321,7 +327,7 @@ int ktls_receive(struct ktls_conn *conn, struct ktls_buf *plaintext,
 		return KTLS_ERROR_FAILED;
 	if (conn->cn_state == KTLS_STATE_CLOSED)
 		return KTLS_ERROR_CLOSED;
-	if (!conn_is_established(conn))
+	if (!conn_is_established(conn) || conn->cn_kernel_rx)
 		return KTLS_ERROR_STATE;
 	for (;;) {
 		/* Decrypt straight into the caller's buffer. */
@@ -348,11 +354,11 @@ int ktls_receive(struct ktls_conn *conn, struct ktls_buf *plaintext,
 			continue;
 		case KTLS_CT_HANDSHAKE:
 			off += consumed;
-			ret = conn_handle_handshake_fragment(conn, sendbuf, frag, frag_len);
+			ret = ktls_conn_handshake_fragment(conn, sendbuf, frag, frag_len);
 			kc_cleanse(plaintext->base + plaintext->off, frag_len);
 			break;
 		case KTLS_CT_ALERT:
-			ret = conn_handle_alert(conn, frag, frag_len);
+			ret = ktls_conn_alert(conn, frag, frag_len);
 			kc_cleanse(plaintext->base + plaintext->off, frag_len);
 			if (ret == KTLS_ERROR_CLOSED) {
 				/* Data before close_notify is delivered first; the close next call. */
@@ -383,14 +389,14 @@ int ktls_receive(struct ktls_conn *conn, struct ktls_buf *plaintext,
 
 out_abort:
 	*inlen = off;
-	return conn_abort(conn, sendbuf, ret);
+	return ktls_conn_fail(conn, sendbuf, ret);
 }
 
 int ktls_send_close_notify(struct ktls_conn *conn, struct ktls_buf *sendbuf)
 {
 	int ret;
 
-	if (!conn_is_established(conn))
+	if (!conn_is_established(conn) || conn->cn_kernel_tx)
 		return KTLS_ERROR_STATE;
 	if (conn->cn_sent_close_notify)
 		return 0;
@@ -402,7 +408,7 @@ int ktls_send_close_notify(struct ktls_conn *conn, struct ktls_buf *sendbuf)
 
 int ktls_send_key_update(struct ktls_conn *conn, struct ktls_buf *sendbuf, int request_update)
 {
-	if (!conn_is_established(conn) || conn->cn_sent_close_notify)
+	if (!conn_is_established(conn) || conn->cn_sent_close_notify || conn->cn_kernel_tx)
 		return KTLS_ERROR_STATE;
 	return conn_write_key_update(conn, sendbuf, request_update);
 }

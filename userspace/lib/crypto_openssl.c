@@ -771,7 +771,8 @@ void kc_kex_free(struct kc_kex *kex)
 
 struct kc_key_facts {
 	enum kc_key_kind kind;
-	enum kc_hash_id pss_hash;	/* the only hash an RSA-PSS key allows, or KC_HASH_NONE */
+	int pss_restricted;		/* id-RSASSA-PSS key with parameters */
+	enum kc_hash_id pss_hash;	/* the one hash they allow; KC_HASH_NONE: not ours */
 };
 
 struct kc_pkey {
@@ -789,18 +790,18 @@ static int kc_curve_nid(const EVP_PKEY *pkey)
 }
 
 /* id-RSASSA-PSS keys may carry parameters that fix the hash. */
-static enum kc_hash_id kc_pss_restriction(const EVP_PKEY *pkey)
+static void kc_pss_restriction(const EVP_PKEY *pkey, struct kc_key_facts *facts)
 {
 	char name[80];
 	size_t i;
 
-	if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_RSA_DIGEST, name,
-					    sizeof(name), NULL))
-		return KC_HASH_NONE;
+	facts->pss_restricted = EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_RSA_DIGEST,
+								name, sizeof(name), NULL);
+	if (!facts->pss_restricted)
+		return;
 	for (i = 0; i < KC_HASH_COUNT; i++)
 		if (EVP_MD_is_a(kc_md[i], name))
-			return (enum kc_hash_id)i;
-	return KC_HASH_NONE;
+			facts->pss_hash = (enum kc_hash_id)i;
 }
 
 static void kc_key_facts(const EVP_PKEY *pkey, struct kc_key_facts *facts)
@@ -809,6 +810,7 @@ static void kc_key_facts(const EVP_PKEY *pkey, struct kc_key_facts *facts)
 	size_t i;
 
 	facts->kind = KC_KEY_UNSUPPORTED;
+	facts->pss_restricted = 0;
 	facts->pss_hash = KC_HASH_NONE;
 	if (!pkey)
 		return;
@@ -819,7 +821,7 @@ static void kc_key_facts(const EVP_PKEY *pkey, struct kc_key_facts *facts)
 		if (kc_key_types[i].base_id == base_id && kc_key_types[i].curve_nid == nid)
 			facts->kind = kc_key_types[i].kind;
 	if (facts->kind == KC_KEY_RSA_PSS)
-		facts->pss_hash = kc_pss_restriction(pkey);
+		kc_pss_restriction(pkey, facts);
 	ERR_clear_error();
 }
 
@@ -834,8 +836,7 @@ static const struct kc_scheme_info *kc_scheme_for_key(const struct kc_key_facts 
 
 		if (s->scheme != scheme)
 			continue;
-		if (s->key != facts->kind ||
-		    (facts->pss_hash != KC_HASH_NONE && facts->pss_hash != s->hash))
+		if (s->key != facts->kind || (facts->pss_restricted && facts->pss_hash != s->hash))
 			return NULL;
 		return s;
 	}
@@ -903,8 +904,9 @@ int kc_pkey_can_sign(const struct kc_pkey *key, uint16_t scheme)
 }
 
 static int kc_sigctx_init(EVP_MD_CTX *ctx, const struct kc_scheme_info *s, EVP_PKEY *pkey,
-			  int sign)
+			  const struct kc_key_facts *facts, int sign)
 {
+	int any_salt = !sign && !facts->pss_restricted;
 	const EVP_MD *md = s->hash == KC_HASH_NONE ? NULL : kc_md[s->hash];
 	EVP_PKEY_CTX *pctx;
 	int ok;
@@ -923,11 +925,12 @@ static int kc_sigctx_init(EVP_MD_CTX *ctx, const struct kc_scheme_info *s, EVP_P
 		return 0;
 	/*
 	 * RFC 8446 4.2.3: salt as long as the digest, MGF1 with the same
-	 * hash. Verification takes any salt length, as libssl's peers send
-	 * the digest length anyway.
+	 * hash. Verification takes any salt length (libssl's peers send the
+	 * digest length anyway), except where the key's parameters set a
+	 * minimum: libcrypto then refuses to detect it.
 	 */
-	if (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, sign ? RSA_PSS_SALTLEN_DIGEST :
-						      RSA_PSS_SALTLEN_AUTO) <= 0 ||
+	if (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, any_salt ? RSA_PSS_SALTLEN_AUTO :
+							      RSA_PSS_SALTLEN_DIGEST) <= 0 ||
 	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0)
 		return KTLS_ERROR_LIBRARY;
 	return 0;
@@ -950,7 +953,7 @@ int kc_sign(const struct kc_pkey *key, uint16_t scheme, const void *tbs, size_t 
 	ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		return KTLS_ERROR_NO_MEMORY;
-	ret = kc_sigctx_init(ctx, s, key->pkey, 1);
+	ret = kc_sigctx_init(ctx, s, key->pkey, &key->facts, 1);
 	if (!ret && EVP_DigestSign(ctx, sig, &len, tbs, tbs_len) <= 0)
 		ret = KTLS_ERROR_LIBRARY;
 	if (!ret)
@@ -1167,7 +1170,7 @@ int kc_verify(const struct kc_chain *chain, uint16_t scheme, const void *tbs, si
 	ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		return KTLS_ERROR_NO_MEMORY;
-	ret = kc_sigctx_init(ctx, s, X509_get0_pubkey(chain->certs[0].x509), 0);
+	ret = kc_sigctx_init(ctx, s, X509_get0_pubkey(chain->certs[0].x509), &chain->leaf, 0);
 	if (!ret && EVP_DigestVerify(ctx, sig, sig_len, tbs, tbs_len) != 1) {
 		ERR_clear_error();
 		ret = KTLS_ALERT_DECRYPT_ERROR;

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "ktls.h"
 #include "crypto.h"
@@ -306,6 +307,9 @@ struct ktls_conn {
 	size_t cn_ticket_count;
 	int cn_sent_close_notify;
 	int cn_received_ccs;
+	int cn_kernel_rx;		/* the kernel decrypts: KeyUpdate needs it told */
+	int cn_kernel_tx;
+	int cn_key_update_owed;		/* peer asked for our KeyUpdate (kernel TX) */
 	int cn_error;
 	char cn_detail[160];
 };
@@ -356,5 +360,23 @@ int ktls_client_handle_message(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 			       const uint8_t *msg, size_t len);
 int ktls_server_handle_message(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 			       const uint8_t *msg, size_t len);
+
+/* conn.c: post-handshake messages, shared with the kTLS read path */
+int ktls_conn_handshake_fragment(struct ktls_conn *conn, struct ktls_buf *sendbuf,
+				 const uint8_t *frag, size_t len);
+int ktls_conn_alert(struct ktls_conn *conn, const uint8_t *frag, size_t len);
+int ktls_conn_fail(struct ktls_conn *conn, struct ktls_buf *sendbuf, int err);
+
+/* ---- install.c: kTLS, reached through a seam so tests run without a kernel ---- */
+
+struct ktls_syscalls {
+	int (*setsockopt)(int fd, int level, int name, const void *val, socklen_t len);
+	ssize_t (*recvmsg)(int fd, struct msghdr *msg, int flags);
+	ssize_t (*sendmsg)(int fd, const struct msghdr *msg, int flags);
+	ssize_t (*recv)(int fd, void *buf, size_t len, int flags);
+};
+
+/* NULL restores the system calls. */
+void ktls_set_syscalls(const struct ktls_syscalls *sys);
 
 #endif /* KTLS_INT_H */
