@@ -300,10 +300,9 @@ static ssize_t install_follow_key_update(struct ktls_conn *conn, int fd)
 
 	ret = install_direction(conn, fd, KTLS_DIR_RX);
 	if (ret) {
-		ktls_fail(conn, KTLS_ALERT_INTERNAL_ERROR,
-			  "peer sent KeyUpdate and this kernel cannot rekey kTLS RX (%s)",
-			  strerror(-ret));
-		install_send_alert(conn, fd, KTLS_ALERT_INTERNAL_ERROR);
+		install_read_fail(conn, fd, ktls_fail(conn, KTLS_ALERT_INTERNAL_ERROR,
+			"peer sent KeyUpdate and this kernel cannot rekey kTLS RX (%s)",
+			strerror(-ret)));
 		return -EKEYEXPIRED;
 	}
 	if (!conn->cn_key_update_owed)
@@ -317,7 +316,8 @@ static ssize_t install_follow_key_update(struct ktls_conn *conn, int fd)
 	if (!ret)
 		ret = install_direction(conn, fd, KTLS_DIR_TX);
 	if (ret) {
-		ktls_fail(conn, KTLS_ALERT_INTERNAL_ERROR, "cannot rekey kTLS TX");
+		install_read_fail(conn, fd, ktls_fail(conn, KTLS_ALERT_INTERNAL_ERROR,
+						      "cannot rekey kTLS TX"));
 		return -EKEYEXPIRED;
 	}
 	return 0;
