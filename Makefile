@@ -39,9 +39,17 @@ all: $(LIBKTLS) $(TOOL_BINS) $(TEST_BINS) $(BENCH_BINS)
 
 tools: $(TOOL_BINS)
 
+# V=1 shows the commands.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBKTLS): $(LIB_OBJS)
 	@mkdir -p $(dir $@)

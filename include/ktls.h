@@ -196,7 +196,10 @@ int ktls_get_peer_cert(const struct ktls_conn *conn, size_t index,
 		       const uint8_t **der, size_t *der_len);
 /* 0 if the peer chain verified, else a libcrypto X509_V_ERR_* code. */
 long ktls_get_verify_result(const struct ktls_conn *conn);
+/* NewSessionTickets received; the newest is kept (no resumption yet). */
 size_t ktls_get_ticket_count(const struct ktls_conn *conn);
+int ktls_get_ticket(const struct ktls_conn *conn, uint32_t *lifetime,
+		    const uint8_t **ticket, size_t *ticket_len);
 /* Human readable reason of the last failure, "" if none. */
 const char *ktls_get_error_detail(const struct ktls_conn *conn);
 

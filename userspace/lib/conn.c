@@ -26,6 +26,15 @@ struct ktls_conn *ktls_conn_new(struct ktls_config *cfg, enum ktls_role role)
 	return conn;
 }
 
+static void conn_free_ticket(struct ktls_conn *conn)
+{
+	if (!conn->cn_ticket)
+		return;
+	kc_cleanse(conn->cn_ticket, sizeof(*conn->cn_ticket) + conn->cn_ticket->tk_len);
+	free(conn->cn_ticket);
+	conn->cn_ticket = NULL;
+}
+
 void ktls_conn_free(struct ktls_conn *conn)
 {
 	if (!conn)
@@ -41,6 +50,7 @@ void ktls_conn_free(struct ktls_conn *conn)
 	ktls_buf_dispose(&conn->cn_flight);
 	free(conn->cn_server_name);
 	free(conn->cn_alpn);
+	conn_free_ticket(conn);
 	ktls_config_put(conn->cn_cfg);
 	kc_cleanse(conn, sizeof(*conn));
 	free(conn);
@@ -124,6 +134,8 @@ static int conn_handle_new_session_ticket(struct ktls_conn *conn, const uint8_t 
 {
 	struct ktls_reader r, nonce, ticket, exts;
 	uint32_t lifetime, age_add;
+	struct ktls_ticket *tk;
+	size_t ticket_len;
 	int ret;
 
 	if (conn->cn_role != KTLS_ROLE_CLIENT)
@@ -140,7 +152,19 @@ static int conn_handle_new_session_ticket(struct ktls_conn *conn, const uint8_t 
 	/* At most seven days (RFC 8446 4.6.1). */
 	if (lifetime > 604800)
 		return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER, "ticket lifetime too long");
-	/* Kept only as a count until resumption exists. */
+	/* The newest is kept; without resumption there is no use for more. */
+	ticket_len = ktls_reader_left(&ticket);
+	tk = malloc(sizeof(*tk) + ticket_len);
+	if (!tk)
+		return KTLS_ERROR_NO_MEMORY;
+	tk->tk_lifetime = lifetime;
+	tk->tk_age_add = age_add;
+	tk->tk_nonce_len = (uint8_t)ktls_reader_left(&nonce);
+	memcpy(tk->tk_nonce, nonce.pos, tk->tk_nonce_len);
+	tk->tk_len = ticket_len;
+	memcpy(tk->tk_ticket, ticket.pos, ticket_len);
+	conn_free_ticket(conn);
+	conn->cn_ticket = tk;
 	conn->cn_ticket_count++;
 	return 0;
 }
@@ -492,6 +516,17 @@ long ktls_get_verify_result(const struct ktls_conn *conn)
 size_t ktls_get_ticket_count(const struct ktls_conn *conn)
 {
 	return conn->cn_ticket_count;
+}
+
+int ktls_get_ticket(const struct ktls_conn *conn, uint32_t *lifetime,
+		    const uint8_t **ticket, size_t *ticket_len)
+{
+	if (!conn->cn_ticket)
+		return KTLS_ERROR_STATE;
+	*lifetime = conn->cn_ticket->tk_lifetime;
+	*ticket = conn->cn_ticket->tk_ticket;
+	*ticket_len = conn->cn_ticket->tk_len;
+	return 0;
 }
 
 const char *ktls_get_error_detail(const struct ktls_conn *conn)

@@ -236,6 +236,16 @@ struct ktls_test_hooks {
 
 void ktls_conn_set_test_hooks(struct ktls_conn *conn, const struct ktls_test_hooks *hooks);
 
+/* A NewSessionTicket as received (RFC 8446 4.6.1). */
+struct ktls_ticket {
+	uint32_t tk_lifetime;
+	uint32_t tk_age_add;
+	uint8_t tk_nonce[255];
+	uint8_t tk_nonce_len;
+	size_t tk_len;
+	uint8_t tk_ticket[];	/* tk_len bytes */
+};
+
 /* One explicit state per expected message (picotls style). */
 enum ktls_state {
 	KTLS_STATE_CLIENT_START,
@@ -305,6 +315,7 @@ struct ktls_conn {
 	long cn_verify_result;
 	char cn_peer_subject[256];
 	size_t cn_ticket_count;
+	struct ktls_ticket *cn_ticket;	/* the newest, kept for resumption later */
 	int cn_sent_close_notify;
 	int cn_received_ccs;
 	int cn_kernel_rx;		/* the kernel decrypts: KeyUpdate needs it told */

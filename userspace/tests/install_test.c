@@ -273,6 +273,14 @@ static void test_read(void)
 	fake_record(KTLS_CT_APPLICATION_DATA, "data", 4);
 	fake_record(KTLS_CT_ALERT, close_notify, sizeof(close_notify));
 	n = ktls_read(p.c, 3, buf, sizeof(buf));
+	{
+		const uint8_t *tk;
+		size_t tk_len;
+		uint32_t lifetime;
+
+		tap_ok(!ktls_get_ticket(p.c, &lifetime, &tk, &tk_len) && lifetime == 0x1c20 &&
+		       tk_len == 2 && tk[0] == 0xaa, "read: the ticket is kept");
+	}
 	tap_ok(n == 4 && !memcmp(buf, "data", 4) && ktls_get_ticket_count(p.c) == 1,
 	       "read: NewSessionTicket consumed, then data");
 	tap_ok(ktls_read(p.c, 3, buf, sizeof(buf)) == 0 && ktls_read(p.c, 3, buf, 16) == 0,
@@ -329,7 +337,7 @@ int main(void)
 {
 	char cmd[512];
 
-	tap_plan(13);
+	tap_plan(14);
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(cmd, sizeof(cmd),
