@@ -200,6 +200,10 @@ long ktls_get_verify_result(const struct ktls_conn *conn);
 size_t ktls_get_ticket_count(const struct ktls_conn *conn);
 int ktls_get_ticket(const struct ktls_conn *conn, uint32_t *lifetime,
 		    const uint8_t **ticket, size_t *ticket_len);
+/* The error that failed the connection (0 if none): its alert survives here. */
+int ktls_get_error(const struct ktls_conn *conn);
+/* 1 once the peer's close_notify was read. */
+int ktls_peer_closed(const struct ktls_conn *conn);
 /* Human readable reason of the last failure, "" if none. */
 const char *ktls_get_error_detail(const struct ktls_conn *conn);
 
@@ -247,6 +251,9 @@ struct ktls_install_opts {
 
 struct ktls_install_status {
 	int installed;		/* KTLS_INSTALLED_* */
+	int ulp_attached;	/* "tls" is on the socket */
+	int pending_consumed;	/* @pending was decrypted (into @plaintext) */
+	int pending_errno;	/* ... and that failed: the connection is over */
 	int tx_errno;		/* errno of the failed TX step, 0 if none */
 	int rx_errno;
 	int rx_expect_no_pad;	/* the kernel accepted TLS_RX_EXPECT_NO_PAD */
@@ -258,7 +265,11 @@ struct ktls_install_status {
  * Returns 0 when both directions are in the kernel, else the negative
  * errno of the first failure (-ENOENT: the kernel has no "tls" module;
  * -ENOPROTOOPT, -EINVAL: this kernel cannot do the negotiated cipher);
- * @status says which directions made it.
+ * @status says which directions made it. When the ULP could not be
+ * attached nothing changed and @pending is untouched; when it was but
+ * @pending could not be decrypted the connection is dead (its alert was
+ * sent). Records the engine sealed (the last flight) must have left
+ * before this call: the kernel seals everything written after it.
  */
 int ktls_install(struct ktls_conn *conn, int fd, const void *pending, size_t pending_len,
 		 struct ktls_buf *plaintext, const struct ktls_install_opts *opts,

@@ -529,6 +529,16 @@ int ktls_get_ticket(const struct ktls_conn *conn, uint32_t *lifetime,
 	return 0;
 }
 
+int ktls_get_error(const struct ktls_conn *conn)
+{
+	return conn->cn_error;
+}
+
+int ktls_peer_closed(const struct ktls_conn *conn)
+{
+	return conn->cn_state == KTLS_STATE_CLOSED;
+}
+
 const char *ktls_get_error_detail(const struct ktls_conn *conn)
 {
 	return conn->cn_detail;

@@ -220,9 +220,11 @@ int ktls_install(struct ktls_conn *conn, int fd, const void *pending, size_t pen
 			 ret == -ENOENT ? " (no tls module in this kernel)" : "");
 		return ret;
 	}
+	status->ulp_attached = 1;
 	ret = install_drain_pending(conn, fd, pending, pending_len, plaintext, timeout_ms);
+	status->pending_consumed = 1;
 	if (ret) {
-		status->tx_errno = status->rx_errno = -ret;
+		status->pending_errno = -ret;
 		snprintf(status->detail, sizeof(status->detail),
 			 "records before kTLS: %s", strerror(-ret));
 		return ret;

@@ -60,17 +60,17 @@
 /* getopt_long returns this plus the option's index in peer_option_table. */
 #define PEER_OPTION_BASE	0x100
 
-struct peer_option {
-	const char *po_name;
-	const char *po_metavar;		/* NULL: a flag */
-	unsigned int po_roles;		/* PEER_FOR_* */
+struct peer_option_spec {
+	const char *os_name;
+	const char *os_metavar;		/* NULL: a flag */
+	unsigned int os_roles;		/* PEER_FOR_* */
 	/*
 	 * Without a parser the option stores its argument (or true, for a
 	 * flag) at this offset in struct peer_options.
 	 */
-	size_t po_field;
-	int (*po_parse)(struct peer_options *opts, const char *arg);
-	const char *po_help;
+	size_t os_field;
+	int (*os_parse)(struct peer_options *opts, const char *arg);
+	const char *os_help;
 };
 
 struct peer_keyword {
@@ -170,7 +170,7 @@ static int parse_key(struct peer_options *opts, const char *arg)
 
 #define PEER_FIELD(name)	offsetof(struct peer_options, name)
 
-static const struct peer_option peer_option_table[] = {
+static const struct peer_option_spec peer_option_table[] = {
 	{ "ca", "FILE", PEER_FOR_BOTH, PEER_FIELD(po_ca), NULL,
 	  "CA certificates the peer's chain must lead to (PEM file or directory)" },
 	{ "cert", "FILE", PEER_FOR_BOTH, 0, parse_cert,
@@ -219,13 +219,13 @@ static void peer_help(FILE *out, enum ktls_role role)
 	peer_synopsis(out, role);
 	fprintf(out, "\nOptions:\n");
 	for (i = 0; i < ARRAY_SIZE(peer_option_table); i++) {
-		const struct peer_option *opt = &peer_option_table[i];
+		const struct peer_option_spec *opt = &peer_option_table[i];
 
-		if (!(opt->po_roles & (1u << role)))
+		if (!(opt->os_roles & (1u << role)))
 			continue;
-		snprintf(left, sizeof(left), "--%s%s%s", opt->po_name,
-			 opt->po_metavar ? " " : "", opt->po_metavar ? opt->po_metavar : "");
-		fprintf(out, "  %-24s %s\n", left, opt->po_help);
+		snprintf(left, sizeof(left), "--%s%s%s", opt->os_name,
+			 opt->os_metavar ? " " : "", opt->os_metavar ? opt->os_metavar : "");
+		fprintf(out, "  %-24s %s\n", left, opt->os_help);
 	}
 	fprintf(out, "  %-24s %s\n", "-h, --help", "show this help and exit");
 }
@@ -237,12 +237,12 @@ static int usage_error(enum ktls_role role)
 	return PEER_EXIT_USAGE;
 }
 
-static void apply_plain_option(struct peer_options *opts, const struct peer_option *opt,
+static void apply_plain_option(struct peer_options *opts, const struct peer_option_spec *opt,
 			       const char *arg)
 {
-	char *field = (char *)opts + opt->po_field;
+	char *field = (char *)opts + opt->os_field;
 
-	if (opt->po_metavar)
+	if (opt->os_metavar)
 		*(const char **)field = arg;
 	else
 		*(bool *)field = true;
@@ -319,13 +319,13 @@ int peer_options_parse(struct peer_options *opts, enum ktls_role role,
 	opts->po_verify_client = KTLS_VERIFY_NONE;
 
 	for (i = 0; i < ARRAY_SIZE(peer_option_table); i++) {
-		const struct peer_option *opt = &peer_option_table[i];
+		const struct peer_option_spec *opt = &peer_option_table[i];
 
-		if (!(opt->po_roles & (1u << role)))
+		if (!(opt->os_roles & (1u << role)))
 			continue;
 		longopts[count++] = (struct option){
-			.name = opt->po_name,
-			.has_arg = opt->po_metavar ? required_argument : no_argument,
+			.name = opt->os_name,
+			.has_arg = opt->os_metavar ? required_argument : no_argument,
 			.val = PEER_OPTION_BASE + (int)i,
 		};
 	}
@@ -333,7 +333,7 @@ int peer_options_parse(struct peer_options *opts, enum ktls_role role,
 	longopts[count] = (struct option){ 0 };
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		const struct peer_option *opt;
+		const struct peer_option_spec *opt;
 
 		if (c == 'h') {
 			peer_help(stdout, role);
@@ -342,9 +342,9 @@ int peer_options_parse(struct peer_options *opts, enum ktls_role role,
 		if (c < PEER_OPTION_BASE)	/* getopt has said what was wrong */
 			return usage_error(role);
 		opt = &peer_option_table[c - PEER_OPTION_BASE];
-		if (!opt->po_parse)
+		if (!opt->os_parse)
 			apply_plain_option(opts, opt, optarg);
-		else if (opt->po_parse(opts, optarg))
+		else if (opt->os_parse(opts, optarg))
 			return usage_error(role);
 	}
 	if (take_operands(opts, argc - optind, argv + optind) || check_combinations(opts))
@@ -519,7 +519,7 @@ void peer_report_tls_error(const struct ktls_conn *conn, int err)
 {
 	const char *reason = conn ? ktls_get_error_detail(conn) : NULL;
 	const char *alert_name;
-	int alert;
+	int alert = -1;
 
 	if (!reason || !*reason)
 		reason = ktls_error_string(err);
@@ -529,7 +529,7 @@ void peer_report_tls_error(const struct ktls_conn *conn, int err)
 		alert = err;
 	else if (KTLS_ERROR_IS_PEER_ALERT(err))
 		alert = err - KTLS_ERROR_CLASS_PEER_ALERT;
-	else {
+	if (alert < 0) {
 		fprintf(stderr, "error: %s\n", reason);
 		return;
 	}
@@ -551,6 +551,13 @@ struct peer_session {
 	bool ps_stdin_eof;
 	bool ps_close_queued;		/* our close_notify is in ps_net_out */
 	bool ps_write_shut;		/* ... and has been sent, then SHUT_WR */
+	/*
+	 * Directions the kernel seals or opens (kTLS). For those ps_net_out
+	 * holds plaintext for send(), and reading goes through ktls_read().
+	 */
+	bool ps_kernel_tx;
+	bool ps_kernel_rx;
+	char ps_ktls[PEER_FIELD_MAX];	/* the handshake line's ktls= field */
 };
 
 static int set_nonblocking(int fd)
@@ -777,22 +784,78 @@ static void session_report_handshake(const struct peer_session *s, const char *k
 	fflush(stderr);
 }
 
-/*
- * Hands record protection to the kernel when that is possible, and says
- * which directions it took for the handshake line ("tx+rx"), or "off"
- * when records stay with the engine. libktls exports no installer yet,
- * so every connection keeps the engine's own record layer for now.
- */
-static const char *session_install_kernel_tls(struct peer_session *s)
+static int session_echo(struct peer_session *s);
+
+/* Sends all of ps_net_out, waiting for the socket as long as it takes (bounded). */
+static int session_flush(struct peer_session *s)
 {
-	return "off";
+	struct pollfd pfd = { .fd = s->ps_sock, .events = POLLOUT };
+
+	while (s->ps_net_out.off) {
+		if (session_write_socket(s))
+			return -1;
+		if (s->ps_net_out.off && poll(&pfd, 1, PEER_ALERT_FLUSH_MS * 5) == 0) {
+			fprintf(stderr, "error: the peer does not take our last flight\n");
+			return -1;
+		}
+	}
+	return 0;
 }
 
-static const char *session_offload(struct peer_session *s)
+/*
+ * Moves record protection to the kernel. The engine sealed our last
+ * flight, so it leaves first; bytes the handshake did not consume go to
+ * ktls_install(), which decrypts them so the kernel starts on a record
+ * boundary. A direction the kernel refuses stays with the engine, and the
+ * handshake line says which and why.
+ */
+static int session_install_kernel_tls(struct peer_session *s)
 {
+	struct ktls_install_status st;
+	char reason[sizeof(st.detail) * 2];
+	int ret;
+
+	if (session_flush(s))
+		return -1;
+	ret = ktls_install(s->ps_conn, s->ps_sock, s->ps_net_in.base, s->ps_net_in.off,
+			   &s->ps_plain_out, NULL, &st);
+	if (st.pending_consumed)
+		ktls_buf_shift(&s->ps_net_in, s->ps_net_in.off);
+	if (st.pending_errno) {
+		/* The records read past the handshake were bad: the connection is over. */
+		if (ktls_get_error(s->ps_conn))
+			return session_fail(s, ktls_get_error(s->ps_conn));
+		fprintf(stderr, "error: %s\n", st.detail);
+		return -1;
+	}
+	s->ps_kernel_tx = st.installed & KTLS_INSTALLED_TX;
+	s->ps_kernel_rx = st.installed & KTLS_INSTALLED_RX;
+	if (!ret) {
+		snprintf(s->ps_ktls, sizeof(s->ps_ktls), "%s", ktls_install_name(st.installed));
+		return 0;
+	}
+	format_field(reason, sizeof(reason), st.detail, true);
+	snprintf(s->ps_ktls, sizeof(s->ps_ktls), "%s ktls_error=%s",
+		 ktls_install_name(st.installed), reason);
+	return 0;
+}
+
+static int session_offload(struct peer_session *s)
+{
+	int ret = 0;
+
 	if (s->ps_opts->po_no_ktls)
-		return "off";
-	return session_install_kernel_tls(s);
+		snprintf(s->ps_ktls, sizeof(s->ps_ktls), "off");
+	else
+		ret = session_install_kernel_tls(s);
+	if (ret)
+		return ret;
+	if (ktls_peer_closed(s->ps_conn))
+		s->ps_peer_closed = true;
+	/* Data that came with the handshake's end, decrypted by the installer. */
+	if (s->ps_opts->po_echo && s->ps_plain_out.off)
+		return session_echo(s);
+	return 0;
 }
 
 /* Seals @len bytes of plaintext into records in ps_net_out. */
@@ -801,6 +864,11 @@ static int session_send_plaintext(struct peer_session *s, const uint8_t *data, s
 	size_t chunk;
 	int err;
 
+	/* The kernel seals what send() takes. */
+	if (s->ps_kernel_tx) {
+		err = ktls_buf_push(&s->ps_net_out, data, len);
+		return err ? session_fail(s, err) : 0;
+	}
 	while (len) {
 		chunk = len < PEER_CHUNK ? len : PEER_CHUNK;
 		err = ktls_send(s->ps_conn, &s->ps_net_out, data, chunk);
@@ -818,6 +886,11 @@ static int session_queue_close(struct peer_session *s)
 
 	if (s->ps_close_queued)
 		return 0;
+	/* Through the kernel it goes out once the data before it has. */
+	if (s->ps_kernel_tx) {
+		s->ps_close_queued = true;
+		return 0;
+	}
 	err = ktls_send_close_notify(s->ps_conn, &s->ps_net_out);
 	if (err)
 		return session_fail(s, err);
@@ -854,6 +927,8 @@ static int session_take_input(struct peer_session *s)
 	size_t inlen;
 	int err;
 
+	if (s->ps_kernel_rx)
+		return 0;	/* session_read_kernel() did the work */
 	while (!s->ps_peer_closed && s->ps_net_in.off && !session_input_blocked(s)) {
 		inlen = s->ps_net_in.off;
 		err = ktls_receive(s->ps_conn, &s->ps_plain_out, &s->ps_net_out,
@@ -887,12 +962,35 @@ static int session_take_input(struct peer_session *s)
 	return 0;
 }
 
+/* close_notify through kTLS, as an alert record (TLS_SET_RECORD_TYPE). */
+static int session_kernel_close_notify(struct peer_session *s)
+{
+	struct pollfd pfd = { .fd = s->ps_sock, .events = POLLOUT };
+	int ret, tries;
+
+	for (tries = 0; tries < 10; tries++) {
+		ret = ktls_close_notify_fd(s->ps_conn, s->ps_sock);
+		if (ret != -EAGAIN)
+			break;
+		poll(&pfd, 1, PEER_ALERT_FLUSH_MS);
+	}
+	/* A peer that already went away cannot be told; that is not our failure. */
+	if (ret && ret != -EPIPE && ret != -ECONNRESET) {
+		errno = -ret;
+		peer_perror("close_notify");
+		return -1;
+	}
+	return 0;
+}
+
 /* Answers close_notify (echo) and shuts TCP down once ours has left. */
 static int session_close_when_due(struct peer_session *s)
 {
 	if (s->ps_opts->po_echo && s->ps_peer_closed && session_queue_close(s))
 		return -1;
 	if (s->ps_close_queued && !s->ps_write_shut && !s->ps_net_out.off) {
+		if (s->ps_kernel_tx && session_kernel_close_notify(s))
+			return -1;
 		/* A peer that already reset makes this fail; nothing is lost then. */
 		shutdown(s->ps_sock, SHUT_WR);
 		s->ps_write_shut = true;
@@ -976,6 +1074,41 @@ static int session_write_stdout(struct peer_session *s)
 	return -1;
 }
 
+/* Reads plaintext from the kernel, which handles records read() cannot. */
+static int session_read_kernel(struct peer_session *s)
+{
+	struct ktls_buf *plain = &s->ps_plain_out;
+	ssize_t n;
+	int err;
+
+	err = ktls_buf_reserve(plain, PEER_SOCKET_READ);
+	if (err) {
+		peer_report_tls_error(NULL, err);
+		return -1;
+	}
+	n = ktls_read(s->ps_conn, s->ps_sock, plain->base + plain->off,
+		      plain->capacity - plain->off);
+	if (n == -EAGAIN || n == -EINTR)
+		return 0;
+	if (n < 0) {
+		if (ktls_get_error(s->ps_conn)) {
+			peer_report_tls_error(s->ps_conn, ktls_get_error(s->ps_conn));
+		} else {
+			errno = (int)-n;
+			peer_perror("read from the kTLS socket");
+		}
+		return -1;
+	}
+	if (!n) {
+		s->ps_peer_closed = true;
+		s->ps_sock_eof = true;
+	}
+	plain->off += (size_t)n;
+	if (s->ps_opts->po_echo && session_echo(s))
+		return -1;
+	return 0;
+}
+
 static int session_handle_events(struct peer_session *s, const struct pollfd *pfd)
 {
 	short sock_ready = pfd[PEER_POLL_SOCKET].revents;
@@ -986,7 +1119,8 @@ static int session_handle_events(struct peer_session *s, const struct pollfd *pf
 	    (pfd[PEER_POLL_SOCKET].events & POLLOUT) && session_write_socket(s))
 		return -1;
 	if ((sock_ready & (POLLIN | POLLERR | POLLHUP)) &&
-	    (pfd[PEER_POLL_SOCKET].events & POLLIN) && session_read_socket(s))
+	    (pfd[PEER_POLL_SOCKET].events & POLLIN) &&
+	    (s->ps_kernel_rx ? session_read_kernel(s) : session_read_socket(s)))
 		return -1;
 	if (pfd[PEER_POLL_STDIN].revents && session_read_stdin(s))
 		return -1;
@@ -1033,8 +1167,10 @@ int peer_run(struct ktls_conn *conn, int sock, const struct peer_options *opts)
 	status = session_init(&s, conn, sock, opts);
 	if (status == PEER_EXIT_OK)
 		status = session_handshake(&s);
+	if (status == PEER_EXIT_OK && session_offload(&s))
+		status = PEER_EXIT_FAILURE;
 	if (status == PEER_EXIT_OK) {
-		session_report_handshake(&s, session_offload(&s));
+		session_report_handshake(&s, s.ps_ktls);
 		status = session_transfer(&s);
 	}
 	session_dispose(&s);

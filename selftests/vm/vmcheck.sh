@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# vmcheck.sh SELFTEST_DIR KERNEL... - run the selftests on each kernel.
+#
+# Boots each kernel once (run-vm.sh) and runs run-selftests.sh there. Every
+# line of output names its kernel; the last line sums up all kernels as
+#   vmcheck: <n> passed, <n> failed, <n> skipped
+# counting test cases. Exits non-zero when any case failed or a VM did not
+# come back with a result.
+
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+dir=${1:?usage: vmcheck.sh SELFTEST_DIR KERNEL...}
+shift
+[ $# -gt 0 ] || { echo "usage: vmcheck.sh SELFTEST_DIR KERNEL..." >&2; exit 2; }
+
+passed=0
+failed=0
+skipped=0
+bad_kernels=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+for kernel in "$@"; do
+	echo "vmcheck: kernel $kernel"
+	start=$SECONDS
+	"$here/run-vm.sh" "$kernel" -- "$here/run-selftests.sh" "$dir" | tee "$log"
+	status=${PIPESTATUS[0]}
+	summaries=$(grep -E '^\[[^]]*\] selftest [^ ]*: exit ' "$log" || true)
+	if [ -z "$summaries" ]; then
+		echo "vmcheck: kernel $kernel: no results (run-vm.sh exit $status)"
+		failed=$((failed + 1))
+		bad_kernels+=("$kernel")
+		continue
+	fi
+	while read -r _ _ _ _ _ _ pass _ fail _ skip; do
+		passed=$((passed + pass))
+		failed=$((failed + fail))
+		skipped=$((skipped + skip))
+	done <<<"$summaries"
+	[ "$status" -eq 0 ] || bad_kernels+=("$kernel")
+	echo "vmcheck: kernel $kernel: done in $((SECONDS - start)) s, exit $status"
+done
+
+[ ${#bad_kernels[@]} -eq 0 ] || echo "vmcheck: failures on: ${bad_kernels[*]}"
+echo "vmcheck: $passed passed, $failed failed, $skipped skipped"
+[ ${#bad_kernels[@]} -eq 0 ] && [ "$failed" -eq 0 ]
