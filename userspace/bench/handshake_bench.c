@@ -67,7 +67,7 @@
 #define DEFAULT_SECONDS		2.5
 #define WARMUP_NSEC		(NSEC_PER_SEC / 4)
 /* Rounds interleave the measurements so a noisy moment hits all of them. */
-#define ROUNDS			9
+#define ROUNDS			25
 #define MAX_FLIGHT_CALLS	8	/* calls per side before a handshake is declared stuck */
 #define MAX_RECORDS		8	/* protected records per side per handshake */
 #define WIRE_BUF_SIZE		(64 * 1024)
@@ -1041,17 +1041,27 @@ static double median(const double *v)
 	return sorted[ROUNDS / 2];
 }
 
-/* Half the min-max spread relative to the median, in percent. */
+/* Half the interquartile range relative to the median, in percent. */
 static double spread(const double *v)
 {
-	double lo = v[0], hi = v[0], mid = median(v);
+	double sorted[ROUNDS], mid;
+
+	memcpy(sorted, v, sizeof(sorted));
+	qsort(sorted, ROUNDS, sizeof(sorted[0]), compare_double);
+	mid = sorted[ROUNDS / 2];
+	return mid > 0 ? 50.0 * (sorted[3 * ROUNDS / 4] - sorted[ROUNDS / 4]) / mid : 0;
+}
+
+/*
+ * Ratios are taken round by round, between measurements that ran seconds
+ * apart, so load that comes and goes on the machine mostly cancels out.
+ */
+static void round_ratios(const double *num, const double *den, double *out)
+{
 	int i;
 
-	for (i = 1; i < ROUNDS; i++) {
-		lo = v[i] < lo ? v[i] : lo;
-		hi = v[i] > hi ? v[i] : hi;
-	}
-	return mid > 0 ? 50.0 * (hi - lo) / mid : 0;
+	for (i = 0; i < ROUNDS; i++)
+		out[i] = den[i] > 0 ? num[i] / den[i] : 0;
 }
 
 static int measure_wanted(const struct options *o, enum measure_id id)
@@ -1180,39 +1190,69 @@ static void print_header(const struct options *o)
 	fflush(stdout);
 }
 
-static const char *verdict(int ok)
+/* One line of the main table. */
+struct row {
+	int has_ssl, has_floor;
+	double ours, theirs, floor;	/* median handshakes per second */
+	double ratio, share;		/* medians of the per-round ratios */
+	double spread;			/* the worse of the two ratios' spreads */
+};
+
+static void make_row(const struct results *r, int side, struct row *row)
 {
+	enum measure_id fid = side == SIDE_SERVER ? MEASURE_FLOOR_SERVER : MEASURE_FLOOR_CLIENT;
+	const double *ours = r->rate[MEASURE_LIBKTLS][side];
+	double ratios[ROUNDS], shares[ROUNDS];
+
+	row->has_ssl = r->ran[MEASURE_LIBKTLS] && r->ran[MEASURE_LIBSSL];
+	row->has_floor = r->ran[MEASURE_LIBKTLS] && r->ran[fid];
+	row->ours = median(ours);
+	row->theirs = median(r->rate[MEASURE_LIBSSL][side]);
+	row->floor = median(r->rate[fid][side]);
+	round_ratios(ours, r->rate[MEASURE_LIBSSL][side], ratios);
+	round_ratios(ours, r->rate[fid][side], shares);
+	row->ratio = median(ratios);
+	row->share = median(shares);
+	row->spread = 0;
+	if (row->has_ssl)
+		row->spread = spread(ratios);
+	if (row->has_floor && spread(shares) > row->spread)
+		row->spread = spread(shares);
+}
+
+static int results_empty(const struct results *r)
+{
+	int id;
+
+	for (id = 0; id < MEASURE_COUNT; id++)
+		if (r->ran[id])
+			return 0;
+	return 1;
+}
+
+static const char *verdict(int known, int ok)
+{
+	if (!known)
+		return "-";
 	return ok ? "met" : "NOT met";
 }
 
 static void print_results(const struct results *all, size_t kinds)
 {
+	struct row row;
 	size_t k;
 	int side;
 
-	printf("\n%-11s %-6s %10s %9s %6s %9s %13s %7s\n", "cert", "side", "libktls/s",
+	printf("\n%-11s %-6s %10s %9s %6s %9s %13s %6s\n", "cert", "side", "libktls/s",
 	       "libssl/s", "ratio", "floor/s", "libktls%floor", "+-%");
 	for (k = 0; k < kinds; k++) {
-		const struct results *r = &all[k];
-
+		if (results_empty(&all[k]))
+			continue;
 		for (side = 0; side < SIDE_COUNT; side++) {
-			enum measure_id fid = side == SIDE_SERVER ? MEASURE_FLOOR_SERVER :
-								    MEASURE_FLOOR_CLIENT;
-			double ours = median(r->rate[MEASURE_LIBKTLS][side]);
-			double theirs = median(r->rate[MEASURE_LIBSSL][side]);
-			double floor = median(r->rate[fid][side]);
-			double worst = spread(r->rate[MEASURE_LIBKTLS][side]);
-
-			if (spread(r->rate[MEASURE_LIBSSL][side]) > worst)
-				worst = spread(r->rate[MEASURE_LIBSSL][side]);
-			if (spread(r->rate[fid][side]) > worst)
-				worst = spread(r->rate[fid][side]);
-			if (!r->ran[MEASURE_LIBKTLS] && !r->ran[MEASURE_LIBSSL] && !r->ran[fid])
-				continue;
-			printf("%-11s %-6s %10.1f %9.1f %5.2fx %9.1f %12.1f%% %6.1f%%\n",
-			       cert_kinds[k].name, side_names[side], ours, theirs,
-			       theirs > 0 ? ours / theirs : 0, floor,
-			       floor > 0 ? 100.0 * ours / floor : 0, worst);
+			make_row(&all[k], side, &row);
+			printf("%-11s %-6s %10.1f %9.1f %5.2fx %9.1f %12.1f%% %5.1f%%\n",
+			       cert_kinds[k].name, side_names[side], row.ours, row.theirs,
+			       row.ratio, row.floor, 100.0 * row.share, row.spread);
 		}
 	}
 
@@ -1221,35 +1261,30 @@ static void print_results(const struct results *all, size_t kinds)
 	for (k = 0; k < kinds; k++) {
 		const struct results *r = &all[k];
 
+		if (!r->ran[MEASURE_LIBKTLS] && !r->ran[MEASURE_LIBSSL])
+			continue;
 		for (side = 0; side < SIDE_COUNT; side++) {
-			double ours = median(r->full_rate[MEASURE_LIBKTLS][side]);
-			double theirs = median(r->full_rate[MEASURE_LIBSSL][side]);
+			double ratios[ROUNDS];
 
-			if (!r->ran[MEASURE_LIBKTLS] && !r->ran[MEASURE_LIBSSL])
-				continue;
+			round_ratios(r->full_rate[MEASURE_LIBKTLS][side],
+				     r->full_rate[MEASURE_LIBSSL][side], ratios);
 			printf("%-11s %-6s %10.1f %9.1f %5.2fx\n", cert_kinds[k].name,
-			       side_names[side], ours, theirs, theirs > 0 ? ours / theirs : 0);
+			       side_names[side], median(r->full_rate[MEASURE_LIBKTLS][side]),
+			       median(r->full_rate[MEASURE_LIBSSL][side]), median(ratios));
 		}
 	}
 
-	printf("\ntargets: each side >= %.2fx libssl and >= %.0f%% of the floor\n", TARGET_RATIO,
-	       100 * TARGET_FLOOR_SHARE);
+	printf("\ntargets: each side >= %.2fx libssl and >= %.0f%% of the floor "
+	       "(+-%% is half the interquartile range of the per-round ratios)\n",
+	       TARGET_RATIO, 100 * TARGET_FLOOR_SHARE);
 	for (k = 0; k < kinds; k++) {
-		const struct results *r = &all[k];
-
-		if (!r->ran[MEASURE_LIBKTLS])
+		if (!all[k].ran[MEASURE_LIBKTLS])
 			continue;
 		for (side = 0; side < SIDE_COUNT; side++) {
-			enum measure_id fid = side == SIDE_SERVER ? MEASURE_FLOOR_SERVER :
-								    MEASURE_FLOOR_CLIENT;
-			double ours = median(r->rate[MEASURE_LIBKTLS][side]);
-			double theirs = median(r->rate[MEASURE_LIBSSL][side]);
-			double floor = median(r->rate[fid][side]);
-
+			make_row(&all[k], side, &row);
 			printf("  %-11s %-6s ratio %s, floor %s\n", cert_kinds[k].name,
-			       side_names[side],
-			       r->ran[MEASURE_LIBSSL] ? verdict(ours >= TARGET_RATIO * theirs) : "-",
-			       r->ran[fid] ? verdict(ours >= TARGET_FLOOR_SHARE * floor) : "-");
+			       side_names[side], verdict(row.has_ssl, row.ratio >= TARGET_RATIO),
+			       verdict(row.has_floor, row.share >= TARGET_FLOOR_SHARE));
 		}
 	}
 }

@@ -316,15 +316,16 @@ int ktls_handshake(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 					"application data before the handshake completed");
 			break;
 		}
+		/* Only what this record decrypted needs wiping, not all 16 KiB. */
+		if (frag == scratch)
+			kc_cleanse(scratch, consumed);
 		if (ret)
 			goto out_abort;
 	}
-	kc_cleanse(scratch, sizeof(scratch));
 	*inlen = off;
 	return conn_is_established(conn) ? 0 : KTLS_ERROR_IN_PROGRESS;
 
 out_abort:
-	kc_cleanse(scratch, sizeof(scratch));
 	*inlen = off;
 	return ktls_conn_fail(conn, sendbuf, ret);
 }

@@ -158,8 +158,11 @@ int ktls_record_read(struct ktls_protection *p, const uint8_t *in, size_t in_len
 	ktls_record_nonce(p, nonce);
 	ret = kc_aead_open(p->aead, nonce, in, KTLS_RECORD_HEADER_LEN,
 			   in + KTLS_RECORD_HEADER_LEN, len, scratch);
-	if (ret)
+	if (ret) {
+		/* GCM writes plaintext before the tag is checked: none may remain. */
+		kc_cleanse(scratch, len);
 		return ret;
+	}
 	p->seq++;
 	/* Strip TLSInnerPlaintext padding: the content type is the last non-zero byte. */
 	plain_len = len - KC_AEAD_TAG_LEN;
