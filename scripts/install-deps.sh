@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
 	build-essential pkg-config libssl-dev openssl ca-certificates
-	gnutls-bin python3 perl valgrind
+	gnutls-bin python3 perl valgrind util-linux diffutils coreutils
 )
 
 missing=()

@@ -6,8 +6,9 @@ Three roles, each taking one connection and exiting:
 
   proxy  UPSTREAM_PORT  relay between a real peer and the tool under test,
                         optionally corrupting one protected record (--tamper
-                        flip|truncate|oversize --dir c2s|s2c) or only logging
-                        what it saw (--observe)
+                        flip|truncate|oversize --dir c2s|s2c), reshaping the
+                        stream without changing its meaning (--fragment,
+                        --dribble) or only logging what it saw (--observe)
   server SCENARIO       a fake server that answers a real ClientHello badly
   client PORT SCENARIO  a fake client that opens with a bad first flight
 
@@ -76,11 +77,16 @@ EXT_SUPPORTED_GROUPS = 10
 EXT_EC_POINT_FORMATS = 11
 EXT_SIGNATURE_ALGORITHMS = 13
 EXT_SUPPORTED_VERSIONS = 43
+EXT_COOKIE = 44
 EXT_KEY_SHARE = 51
 
 GROUP_X25519 = 0x001d
 GROUP_SECP256R1 = 0x0017
 GROUP_SECP384R1 = 0x0018
+GROUP_SECP521R1 = 0x0019
+# Public value sizes, for shares that must look right apart from one flaw.
+SHARE_SIZES = {GROUP_X25519: 32, GROUP_SECP256R1: 65, GROUP_SECP384R1: 97,
+               GROUP_SECP521R1: 133}
 GROUP_NAMES = {"x25519": GROUP_X25519, "secp256r1": GROUP_SECP256R1,
                "secp384r1": GROUP_SECP384R1}
 
@@ -136,14 +142,20 @@ def extension(ext_type, body):
 
 
 def client_hello(compression=b"\x00", versions=True, groups=None,
-                 suites=(0x1301, 0x1302, 0x1303), server_name="localhost"):
-    """A ClientHello body the way a TLS 1.3 client would send it.
+                 suites=(0x1301, 0x1302, 0x1303), server_name="localhost",
+                 shares=None, key_share=True, sigalgs=True, random=None,
+                 session_id=None, cookie=None):
+    """A ClientHello body the way a TLS 1.3 client would send it, with
+    knobs to leave things out or get them wrong.
 
-    The X25519 share is 32 random bytes: the peer either fails before it
-    gets to the share or derives a key nobody will use, both fine here.
+    shares is a list of (group, public value); by default one X25519
+    share of 32 random bytes: the peer either fails before it gets to the
+    share or derives a key nobody will use, both fine here.
     """
     if groups is None:
         groups = [GROUP_X25519, GROUP_SECP256R1, GROUP_SECP384R1]
+    if shares is None:
+        shares = [(GROUP_X25519, os.urandom(32))]
     exts = b""
     if server_name:
         name = server_name.encode()
@@ -151,33 +163,30 @@ def client_hello(compression=b"\x00", versions=True, groups=None,
                           vec16(u8(0) + vec16(name)))
     exts += extension(EXT_SUPPORTED_GROUPS,
                       vec16(b"".join(u16(g) for g in groups)))
-    sigalgs = [0x0403, 0x0503, 0x0804, 0x0805, 0x0806, 0x0809, 0x080a,
-               0x080b, 0x0807, 0x0401, 0x0501, 0x0601]
-    exts += extension(EXT_SIGNATURE_ALGORITHMS,
-                      vec16(b"".join(u16(s) for s in sigalgs)))
+    if sigalgs:
+        schemes = [0x0403, 0x0503, 0x0804, 0x0805, 0x0806, 0x0809, 0x080a,
+                   0x080b, 0x0807, 0x0401, 0x0501, 0x0601]
+        exts += extension(EXT_SIGNATURE_ALGORITHMS,
+                          vec16(b"".join(u16(x) for x in schemes)))
     if versions:
         exts += extension(EXT_SUPPORTED_VERSIONS, vec8(u16(0x0304)))
-        exts += extension(EXT_KEY_SHARE,
-                          vec16(u16(GROUP_X25519) + vec16(os.urandom(32))))
+        if key_share:
+            exts += extension(EXT_KEY_SHARE, vec16(b"".join(
+                u16(g) + vec16(pub) for g, pub in shares)))
+        if cookie is not None:
+            exts += extension(EXT_COOKIE, cookie)
     else:
         # What a TLS 1.2-only client sends instead.
         exts += extension(EXT_EC_POINT_FORMATS, vec8(b"\x00"))
-    body = b"\x03\x03" + os.urandom(32) + vec8(os.urandom(32))
-    body += vec16(b"".join(u16(s) for s in suites))
+    body = b"\x03\x03" + (random or os.urandom(32))
+    body += vec8(os.urandom(32) if session_id is None else session_id)
+    body += vec16(b"".join(u16(x) for x in suites))
     body += vec8(compression)
     body += vec16(exts)
     return body
 
 
-def parse_client_hello(body):
-    """Returns (session_id, {ext_type: ext_body}); raises on junk."""
-    pos = 2 + 32
-    sid_len = body[pos]
-    session_id = body[pos + 1:pos + 1 + sid_len]
-    pos += 1 + sid_len
-    suites_len = struct.unpack("!H", body[pos:pos + 2])[0]
-    pos += 2 + suites_len
-    pos += 1 + body[pos]
+def parse_extensions(body, pos):
     exts = {}
     end = pos + 2 + struct.unpack("!H", body[pos:pos + 2])[0]
     pos += 2
@@ -185,7 +194,34 @@ def parse_client_hello(body):
         ext_type, ext_len = struct.unpack("!HH", body[pos:pos + 4])
         exts[ext_type] = body[pos + 4:pos + 4 + ext_len]
         pos += 4 + ext_len
-    return session_id, exts
+    return exts
+
+
+def parse_client_hello(body):
+    """Returns (session_id, suites, {ext_type: ext_body}); raises on junk."""
+    pos = 2 + 32
+    sid_len = body[pos]
+    session_id = body[pos + 1:pos + 1 + sid_len]
+    pos += 1 + sid_len
+    suites_len = struct.unpack("!H", body[pos:pos + 2])[0]
+    suites = [struct.unpack("!H", body[i:i + 2])[0]
+              for i in range(pos + 2, pos + 2 + suites_len, 2)]
+    pos += 2 + suites_len
+    pos += 1 + body[pos]
+    return session_id, suites, parse_extensions(body, pos)
+
+
+def parse_server_hello(body):
+    """Returns (random, {ext_type: ext_body}) of a ServerHello/HRR body."""
+    random = body[2:34]
+    pos = 34 + 1 + body[34]
+    pos += 2 + 1
+    return random, parse_extensions(body, pos)
+
+
+def supported_groups(ext):
+    return [struct.unpack("!H", ext[i:i + 2])[0]
+            for i in range(2, len(ext) - 1, 2)]
 
 
 def key_share_groups(ext):
@@ -197,6 +233,15 @@ def key_share_groups(ext):
         groups.append(group)
         pos += 4 + length
     return groups
+
+
+def share_value(group):
+    """Random bytes the size of a public value of group (an uncompressed
+    point for the NIST curves, almost surely not on the curve)."""
+    size = SHARE_SIZES.get(group, 32)
+    if group == GROUP_X25519:
+        return os.urandom(size)
+    return b"\x04" + os.urandom(size - 1)
 
 
 def server_hello(session_id, exts, random=None, suite=0x1301):
@@ -242,8 +287,14 @@ def describe(rec, hs_state):
             if len(buf) < 4 + length:
                 break
             msg_name = HANDSHAKE_NAMES.get(buf[0], "type%d" % buf[0])
+            if buf[0] == 1 and parse_client_hello(buf[4:4 + length])[2].get(
+                    EXT_COOKIE) is not None:
+                msg_name += "+cookie"
             if buf[0] == 2 and buf[6:38] == HRR_RANDOM:
                 msg_name += "(HRR)"
+                _, hrr_exts = parse_server_hello(buf[4:4 + length])
+                if EXT_COOKIE in hrr_exts:
+                    msg_name += "+cookie"
             msgs.append(msg_name)
             buf = buf[4 + length:]
         hs_state["buf"] = buf
@@ -351,17 +402,41 @@ class Tamper:
         raise ValueError(self.action)
 
 
+def fragment(rec, size):
+    """The handshake bytes of one plaintext record spread over records of
+    at most size bytes each (RFC 8446 5.1 allows any split)."""
+    body = rec[5:]
+    return b"".join(record(rec[0], body[i:i + size])
+                    for i in range(0, len(body), size))
+
+
+def send_reshaped(flow, data):
+    """Forwards data, the first bytes of a direction one per send() when
+    --dribble asks, so the receiver sees every partial-record state."""
+    while data and flow["dribble"] > 0:
+        flow["to"].sendall(data[:1])
+        data = data[1:]
+        flow["dribble"] -= 1
+    if data:
+        flow["to"].sendall(data)
+
+
 def run_proxy(args):
     down = listen()
     up = socket.create_connection(("127.0.0.1", args.upstream), TIMEOUT)
+    if args.dribble:
+        for sock in (down, up):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     # c2s: from whoever connected to us (the client) to the upstream server.
     flows = {
         down: {"dir": "c2s", "to": up, "reader": RecordReader(),
                "hs": {"buf": b""}, "open": True,
+               "dribble": args.dribble,
                "tamper": Tamper(args.action if args.dir == "c2s" else None,
                                 args.index)},
         up: {"dir": "s2c", "to": down, "reader": RecordReader(),
              "hs": {"buf": b""}, "open": True,
+             "dribble": args.dribble,
              "tamper": Tamper(args.action if args.dir == "s2c" else None,
                               args.index)},
     }
@@ -397,8 +472,10 @@ def run_proxy(args):
                 out, stop = flow["tamper"].apply(rec)
                 if out is not rec:
                     log("tampered %s %s" % (flow["dir"], args.action))
+                elif args.fragment and rec[0] == CT_HANDSHAKE:
+                    out = fragment(rec, args.fragment)
                 try:
-                    flow["to"].sendall(out)
+                    send_reshaped(flow, out)
                 except OSError:
                     pass
                 if stop:
@@ -422,10 +499,13 @@ def run_server(args):
     if msg is None or msg[0] != 1:
         log("error no ClientHello")
         return 1
-    session_id, exts = parse_client_hello(msg[4:])
+    session_id, suites, exts = parse_client_hello(msg[4:])
     shared = key_share_groups(exts.get(EXT_KEY_SHARE, b"\x00\x00"))
     log("clienthello shares=%s" % ",".join("%04x" % g for g in shared))
     versions = extension(EXT_SUPPORTED_VERSIONS, u16(0x0304))
+    if args.scenario.startswith("sh-"):
+        return bad_server_hello(args, conn, deadline, session_id, suites,
+                                exts, shared)
 
     if args.scenario == "cert-first":
         # A Certificate where the ServerHello must be.
@@ -439,11 +519,19 @@ def run_server(args):
                      server_hello(session_id, versions + share))
         out += record(CT_CHANGE_CIPHER_SPEC, b"\x01")
         out += record(CT_APPLICATION_DATA, os.urandom(MAX_CIPHERTEXT + 1))
+    elif args.scenario == "bad-ccs":
+        # The only change_cipher_spec a TLS 1.3 peer may drop is the single
+        # byte 0x01 (RFC 8446 5); 0x02 is unexpected_message.
+        share = extension(EXT_KEY_SHARE,
+                          u16(GROUP_X25519) + vec16(os.urandom(32)))
+        out = record(CT_HANDSHAKE,
+                     server_hello(session_id, versions + share))
+        out += record(CT_CHANGE_CIPHER_SPEC, b"\x02")
     elif args.scenario == "truncate":
         # The header promises more than ever comes.
         out = record(CT_HANDSHAKE, b"\x02\x00\x00\x50" + os.urandom(20),
                      length=0x54)
-    elif args.scenario in ("hrr-twice", "hrr-offered-group"):
+    elif args.scenario in ("hrr-twice", "hrr-offered-group", "hrr-cookie"):
         return hrr_scenario(args, conn, deadline, session_id, shared,
                             versions)
     else:
@@ -457,12 +545,65 @@ def run_server(args):
     return 0
 
 
+def bad_server_hello(args, conn, deadline, session_id, suites, exts,
+                     shared):
+    """A ServerHello wrong in exactly one way the client must catch
+    (RFC 8446 4.1.3, 4.2.1, 4.2.8, 7.4.2). All in the clear.
+
+    sh-suite-not-offered   a cipher suite the client did not offer
+    sh-session-id-mismatch legacy_session_id_echo is not the client's
+    sh-group-not-shared    a key share for a group the client sent no
+                           share for (and no HRR came first)
+    sh-tls12-version       supported_versions selects TLS 1.2
+    sh-zero-x25519         an all-zero X25519 share (shared secret zero)
+    sh-bad-point           a P-256/P-384 share that is not on the curve
+    """
+    scenario = args.scenario
+    suite = suites[0]
+    echo = session_id
+    version = 0x0304
+    group = shared[0] if shared else GROUP_X25519
+    pub = share_value(group)
+    if scenario == "sh-suite-not-offered":
+        suite = next((c for c in range(0x1301, 0x1306) if c not in suites),
+                     0x00ff)
+    elif scenario == "sh-session-id-mismatch":
+        echo = os.urandom(32)
+    elif scenario == "sh-group-not-shared":
+        offered = supported_groups(exts.get(EXT_SUPPORTED_GROUPS, b"\x00\x00"))
+        group = next((g for g in offered if g not in shared), GROUP_SECP521R1)
+        pub = share_value(group)
+    elif scenario == "sh-tls12-version":
+        version = 0x0303
+    elif scenario == "sh-zero-x25519":
+        if GROUP_X25519 not in shared:
+            log("error client sent no X25519 share")
+            return 1
+        group, pub = GROUP_X25519, bytes(32)
+    elif scenario == "sh-bad-point":
+        # share_value() gave a random, off-curve point for a NIST group.
+        if group not in (GROUP_SECP256R1, GROUP_SECP384R1):
+            log("error client's first share is not on a NIST curve")
+            return 1
+    else:
+        log("error unknown scenario %s" % scenario)
+        return 2
+    ext = extension(EXT_SUPPORTED_VERSIONS, u16(version))
+    ext += extension(EXT_KEY_SHARE, u16(group) + vec16(pub))
+    conn.sendall(record(CT_HANDSHAKE, server_hello(echo, ext, suite=suite)))
+    report_until_eof(conn, "c2s", deadline)
+    conn.close()
+    return 0
+
+
 def hrr_scenario(args, conn, deadline, session_id, shared, versions):
     """HelloRetryRequest misuse, all in the clear so the alert is readable.
 
     hrr-offered-group asks for a group the client already sent a share for
     (RFC 8446 4.2.8: illegal_parameter); hrr-twice answers the second
-    ClientHello with another HRR (4.1.4: unexpected_message).
+    ClientHello with another HRR (4.1.4: unexpected_message); hrr-cookie
+    sends a cookie and reports whether the second ClientHello echoes it
+    (4.2.2), then hangs up.
     """
     if args.scenario == "hrr-offered-group":
         if not shared:
@@ -474,10 +615,22 @@ def hrr_scenario(args, conn, deadline, session_id, shared, versions):
         if group in shared:
             log("error client already shares the HRR group; use --group")
             return 1
-    hrr = server_hello(session_id,
-                       versions + extension(EXT_KEY_SHARE, u16(group)),
-                       random=HRR_RANDOM)
+    hrr_exts = versions + extension(EXT_KEY_SHARE, u16(group))
+    cookie = os.urandom(40)
+    if args.scenario == "hrr-cookie":
+        hrr_exts += extension(EXT_COOKIE, vec16(cookie))
+    hrr = server_hello(session_id, hrr_exts, random=HRR_RANDOM)
     conn.sendall(record(CT_HANDSHAKE, hrr))
+    if args.scenario == "hrr-cookie":
+        msg = read_handshake_message(conn, deadline)
+        if msg is None or msg[0] != 1:
+            log("error no second ClientHello")
+            return 1
+        echoed = parse_client_hello(msg[4:])[2].get(EXT_COOKIE)
+        log("cookie %s" % ("echoed" if echoed == vec16(cookie) else
+                           "missing" if echoed is None else "altered"))
+        conn.close()
+        return 0
     if args.scenario == "hrr-twice":
         msg = read_handshake_message(conn, deadline)
         if msg is None or msg[0] != 1:
@@ -514,14 +667,66 @@ def run_client(args):
     elif scenario == "truncate":
         full = record(CT_HANDSHAKE, handshake(1, client_hello()))
         out = full[:len(full) // 2]
+    elif scenario == "no-key-share":
+        out = record(CT_HANDSHAKE, handshake(1, client_hello(key_share=False)))
+    elif scenario == "no-sigalgs":
+        out = record(CT_HANDSHAKE, handshake(1, client_hello(sigalgs=False)))
+    elif scenario == "zero-x25519":
+        out = record(CT_HANDSHAKE, handshake(1, client_hello(
+            shares=[(GROUP_X25519, bytes(32))])))
+    elif scenario == "bad-p256-share":
+        # 0x04 || X || Y with random X, Y: not a point on the curve.
+        out = record(CT_HANDSHAKE, handshake(1, client_hello(
+            groups=[GROUP_SECP256R1],
+            shares=[(GROUP_SECP256R1, share_value(GROUP_SECP256R1))])))
+    elif scenario == "ccs-first":
+        # RFC 8446 5: a change_cipher_spec before the first ClientHello is
+        # an unexpected record, not one to drop.
+        out = record(CT_CHANGE_CIPHER_SPEC, b"\x01")
+        out += record(CT_HANDSHAKE, handshake(1, client_hello()))
     elif scenario == "oversize-cipher":
         return oversize_after_hello(conn, deadline)
+    elif scenario == "hrr-wrong-share":
+        return hrr_wrong_share(conn, deadline)
     else:
         log("error unknown scenario %s" % scenario)
         return 2
     conn.sendall(out)
     if scenario == "truncate":
         conn.shutdown(socket.SHUT_WR)
+    report_until_eof(conn, "s2c", deadline)
+    conn.close()
+    return 0
+
+
+def hrr_wrong_share(conn, deadline):
+    """No key share at first, so the server must send HelloRetryRequest;
+    the second ClientHello then shares a group other than the one the HRR
+    asked for (RFC 8446 4.2.8: illegal_parameter). A cookie in the HRR is
+    echoed, so that is not what the server trips over."""
+    groups = [GROUP_X25519, GROUP_SECP256R1, GROUP_SECP384R1]
+    random = os.urandom(32)
+    session_id = os.urandom(32)
+    conn.sendall(record(CT_HANDSHAKE, handshake(1, client_hello(
+        groups=groups, shares=[], random=random, session_id=session_id))))
+    msg = read_handshake_message(conn, deadline)
+    if msg is None or msg[0] != 2:
+        log("error no HelloRetryRequest")
+        report_until_eof(conn, "s2c", deadline)
+        return 1
+    hrr_random, exts = parse_server_hello(msg[4:])
+    if hrr_random != HRR_RANDOM or EXT_KEY_SHARE not in exts:
+        log("error ServerHello is not a HelloRetryRequest with a group")
+        report_until_eof(conn, "s2c", deadline)
+        return 1
+    asked = struct.unpack("!H", exts[EXT_KEY_SHARE][:2])[0]
+    other = next(g for g in groups if g != asked)
+    log("hrr group=%04x, answering with a %04x share" % (asked, other))
+    pub = share_value(other)
+    conn.sendall(record(CT_CHANGE_CIPHER_SPEC, b"\x01") +
+                 record(CT_HANDSHAKE, handshake(1, client_hello(
+                     groups=groups, shares=[(other, pub)], random=random,
+                     session_id=session_id, cookie=exts.get(EXT_COOKIE)))))
     report_until_eof(conn, "s2c", deadline)
     conn.close()
     return 0
@@ -559,11 +764,20 @@ def main():
                        help="direction of the record to tamper with")
     proxy.add_argument("--index", type=int, default=1,
                        help="which protected record (1 = first)")
+    proxy.add_argument("--fragment", type=int, default=0, metavar="N",
+                       help="split plaintext handshake records into "
+                       "records of at most N bytes, both ways")
+    proxy.add_argument("--dribble", type=int, default=0, metavar="N",
+                       help="forward the first N bytes of each direction "
+                       "one byte per send")
 
     server = sub.add_parser("server")
     server.add_argument("scenario", choices=(
         "cert-first", "oversize-plain", "oversize-cipher", "truncate",
-        "hrr-twice", "hrr-offered-group"))
+        "bad-ccs", "hrr-twice", "hrr-offered-group", "hrr-cookie",
+        "sh-suite-not-offered",
+        "sh-session-id-mismatch", "sh-group-not-shared", "sh-tls12-version",
+        "sh-zero-x25519", "sh-bad-point"))
     server.add_argument("--group", default="secp384r1",
                         choices=sorted(GROUP_NAMES))
 
@@ -571,7 +785,9 @@ def main():
     client.add_argument("port", type=int)
     client.add_argument("scenario", choices=(
         "garbage-hello", "compression", "no-supported-versions",
-        "finished-first", "oversize-plain", "oversize-cipher", "truncate"))
+        "finished-first", "oversize-plain", "oversize-cipher", "truncate",
+        "no-key-share", "no-sigalgs", "zero-x25519", "bad-p256-share",
+        "hrr-wrong-share", "ccs-first"))
 
     args = parser.parse_args()
     try:

@@ -14,6 +14,8 @@
 #   server-chain     P-256 leaf signed by inter (chain file has inter)
 #   server-expired   P-256 leaf valid only in 2020
 #   server-wrongname P-256 leaf for DNS:wrong.example only
+#   server-big       P-256 leaf for both roles whose certificate is
+#                    larger than one record (1000 subjectAltNames)
 #   rogue            a second, untrusted root CA
 #   server-untrusted, client-untrusted   leaves signed by rogue
 
@@ -63,6 +65,16 @@ subjectAltName = DNS:wrong.example
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 
+# For both roles, with a subjectAltName long enough that the Certificate
+# message outgrows one record (2^14 bytes); the names follow below.
+[v3_big]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = @big_names
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
 [v3_client]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -87,6 +99,16 @@ email_in_dn = no
 [past_policy]
 commonName = supplied
 EOF
+
+{
+	echo
+	echo "[big_names]"
+	echo "DNS.1 = localhost"
+	echo "IP.1 = 127.0.0.1"
+	for ((i = 2; i <= 1000; i++)); do
+		echo "DNS.$i = name-$i.big.example"
+	done
+} >> openssl.cnf
 
 export OPENSSL_CONF="$PWD/openssl.cnf"
 
@@ -136,6 +158,7 @@ done
 issue server-chain p256 server-chain inter v3_server
 cat inter.pem >> server-chain.chain.pem
 
+issue server-big p256 server-big root v3_big
 issue server-wrongname p256 server-wrongname root v3_wrongname
 issue server-untrusted p256 server-untrusted rogue v3_server
 issue client-untrusted p256 client-untrusted rogue v3_client

@@ -86,6 +86,37 @@ gnutls_server_case() {
 	check_same "echo through ktls-server" "$WORK/c2s.bin" cli.out
 }
 
+# rekey_feed: gnutls-cli's stdin (--inline-commands): once the handshake
+# is done, ^rekey^ (KeyUpdate, update_requested), then data to echo. The
+# pause keeps the command in a read() of its own; gnutls-cli's log, which
+# says when it is done, is only flushed at exit.
+rekey_feed() {
+	wait_grep srv.err '^handshake: ' || return
+	printf '^rekey^\n'
+	sleep 0.5
+	feed "$WORK/digits.txt" cli.out "$(file_size "$WORK/digits.txt")"
+}
+
+# gnutls_rekey_server_case: gnutls-cli updates its keys and asks ours to
+# follow; the echo afterwards must still decrypt both ways.
+gnutls_rekey_server_case() {
+	local srv_rc cli_rc
+
+	start_ktls_server --cert "$C/server-p256.pem" --key "$C/server-p256.key" || return 1
+	mkfifo cli.in
+	spawn /dev/null cli.in cli.feed.err rekey_feed
+	timeout "$T" gnutls-cli --x509cafile "$CA" --logfile cli.log --inline-commands \
+		--priority "$TLS13" -p "$SRV_PORT" 127.0.0.1 < cli.in > cli.out 2> cli.err
+	cli_rc=$?
+	reap_within "$SRV_PID" 5
+	srv_rc=$?
+	check_status gnutls-cli "$cli_rc" 0
+	check_status ktls-server "$srv_rc" 0
+	check_no_error srv.err
+	check_same "echo after KeyUpdate" "$WORK/digits.txt" cli.out
+	check_grep cli.log 'Rekey was completed' "gnutls-cli did not update its keys"
+}
+
 C=$CERTS
 GS_P256="--x509certfile $C/server-p256.pem --x509keyfile $C/server-p256.key"
 OURS_P256="--cert $C/server-p256.pem --key $C/server-p256.key"
@@ -193,5 +224,6 @@ add_case "server: ALPN no overlap -> no_application_protocol" gnutls_server_case
 add_case "server: SNI localhost, host name verified" gnutls_server_case \
 	"$OURS_P256" "--priority $TLS13 --sni-hostname localhost --verify-hostname localhost" \
 	"peer=-"
+add_case "server: KeyUpdate(update_requested) from gnutls-cli" gnutls_rekey_server_case
 
 run_cases

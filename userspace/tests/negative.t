@@ -24,9 +24,9 @@ C=$CERTS
 P256=(-cert "$C/server-p256.pem" -key "$C/server-p256.key")
 OURS_P256="--cert $C/server-p256.pem --key $C/server-p256.key"
 
-# fake_server_case SCENARIO "KTLS-CLIENT ARGS" ALERT [WIRE]: our client
-# against evil-peer.py server SCENARIO. WIRE "wire" also wants the alert
-# seen in the clear.
+# fake_server_case SCENARIO "KTLS-CLIENT ARGS" ALERT [WIRE [REGEX]]: our
+# client against evil-peer.py server SCENARIO. WIRE "wire" also wants the
+# alert seen in the clear; REGEX must match a line of evil.out.
 fake_server_case() {
 	local -a cargs
 	local epid port
@@ -40,6 +40,7 @@ fake_server_case() {
 	check_status ktls-client "$CLI_RC" nonzero
 	check_error cli.err "$3"
 	[ "$4" = wire ] && check_wire_alert evil.out "$3" c2s
+	[ -n "$5" ] && check_grep evil.out "$5"
 	return 0
 }
 
@@ -143,6 +144,26 @@ add_case "client: HelloRetryRequest for a group already shared -> illegal_parame
 	fake_server_case hrr-offered-group "" illegal_parameter wire
 add_case "client: second HelloRetryRequest -> unexpected_message" fake_server_case \
 	hrr-twice "--groups x25519,secp384r1" unexpected_message wire
+# Not an error case: the second ClientHello must echo the HRR's cookie;
+# the fake server then hangs up.
+add_case "client: HelloRetryRequest cookie echoed in the second ClientHello" fake_server_case \
+	hrr-cookie "--groups x25519,secp384r1" - - "^cookie echoed\$"
+# (OpenSSL answers this one with illegal_parameter; RFC 8446 5 says
+# unexpected_message.)
+add_case "client: change_cipher_spec with a value other than 1 -> unexpected_message" \
+	fake_server_case bad-ccs "" unexpected_message
+add_case "client: ServerHello picks a cipher suite not offered -> illegal_parameter" \
+	fake_server_case sh-suite-not-offered "--ciphers TLS_AES_128_GCM_SHA256" illegal_parameter wire
+add_case "client: ServerHello does not echo the session id -> illegal_parameter" \
+	fake_server_case sh-session-id-mismatch "" illegal_parameter wire
+add_case "client: ServerHello key share for a group not shared -> illegal_parameter" \
+	fake_server_case sh-group-not-shared "" illegal_parameter wire
+add_case "client: ServerHello selects TLS 1.2 in supported_versions -> illegal_parameter" \
+	fake_server_case sh-tls12-version "" illegal_parameter wire
+add_case "client: all-zero X25519 share from the server -> illegal_parameter" \
+	fake_server_case sh-zero-x25519 "--groups x25519" illegal_parameter wire
+add_case "client: P-256 share from the server not on the curve -> illegal_parameter" \
+	fake_server_case sh-bad-point "--groups secp256r1" illegal_parameter wire
 
 # --- a fake client
 
@@ -160,5 +181,17 @@ add_case "server: protected record longer than 2^14+256 after ClientHello -> rec
 	fake_client_case oversize-cipher "$OURS_P256" record_overflow
 add_case "server: ClientHello cut short, then EOF -> error" fake_client_case \
 	truncate "$OURS_P256" -
+add_case "server: change_cipher_spec before ClientHello -> unexpected_message" fake_client_case \
+	ccs-first "$OURS_P256" unexpected_message wire
+add_case "server: supported_groups without key_share -> missing_extension" fake_client_case \
+	no-key-share "$OURS_P256" missing_extension wire
+add_case "server: no signature_algorithms -> missing_extension" fake_client_case \
+	no-sigalgs "$OURS_P256" missing_extension wire
+add_case "server: all-zero X25519 share -> illegal_parameter" fake_client_case \
+	zero-x25519 "$OURS_P256" illegal_parameter wire
+add_case "server: P-256 share not on the curve -> illegal_parameter" fake_client_case \
+	bad-p256-share "$OURS_P256" illegal_parameter wire
+add_case "server: second ClientHello shares another group than the HRR asked -> illegal_parameter" \
+	fake_client_case hrr-wrong-share "$OURS_P256" illegal_parameter wire
 
 run_cases
