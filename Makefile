@@ -68,11 +68,16 @@ $(BUILD)/bench/%: $(BUILD)/obj/userspace/bench/%.o $(LIBKTLS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS) $(CRYPTO_LIBS)
 
+include selftests/selftests.mk
+
 # Host tests: C unit tests and interop scripts, all TAP, run by prove.
 check-host: all
 	prove --exec '' $(TEST_BINS) $(TEST_SCRIPTS)
 
-check: check-host
+# Everything: the host tests, then the kselftests in VMs on each kernel,
+# with one closing line that counts both.
+check:
+	./scripts/check.sh
 
 # Benchmarks that need kTLS run inside the VM (make bench-ktls), never on the host.
 VM_BENCH_BINS	:= $(BUILD)/bench/bulk_bench

@@ -19,3 +19,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 echo "install-deps: all build and test dependencies present"
+
+# The VM test bed: qemu, Debian's 6.1 and 6.12 kernels, the kselftest harness.
+"$(dirname "$0")/../selftests/vm/setup.sh"

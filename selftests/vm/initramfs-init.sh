@@ -18,7 +18,8 @@ mount -t sysfs sysfs /sys
 
 log()
 {
-	echo "ktlsd-vm initramfs: $*"
+	read -r log_uptime _ </proc/uptime
+	echo "ktlsd-vm initramfs: [$log_uptime] $*"
 }
 
 fatal()

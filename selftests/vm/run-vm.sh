@@ -17,7 +17,7 @@
 #   VM_OVERLAY       1: the guest root is writable, into RAM (default);
 #                    0: the plain read-only 9p root
 #   VM_PASS_ENV      names of host variables to pass to COMMAND
-#   VM_VERBOSE       1: print boot timings and the console's last lines
+#   VM_VERBOSE       1: print how long the boot and the command took
 #   VM_KEEP          1: keep the run directory (console log, outputs)
 #   VM_DIR           the bed's cache (default build/vm of this tree)
 #
@@ -136,7 +136,6 @@ write_run_files()
 	{
 		echo "VM_CWD=$(quote "$PWD")"
 		echo "VM_MODULES=$(quote "$modules")"
-		echo "VM_BUSYBOX=$(quote "$vm_dir/busybox/bin/busybox")"
 	} >"$share/vm.env"
 	{
 		echo "# Written by run-vm.sh; run by guest-init.sh as root."
@@ -172,10 +171,11 @@ stream_outputs()
 }
 
 # Boots once. Sets outcome to done, boot-died, boot-fatal, boot-timeout,
-# died or timeout; status to the command's exit status when done.
+# qemu-failed, died or timeout; status to the command's exit status when
+# done.
 boot_once()
 {
-	local cmdline start start_s started_at= qemu_pid
+	local cmdline start start_s started_at='' qemu_pid
 
 	rm -rf "$share" "$rundir/console.log"
 	write_run_files "$@"
@@ -185,6 +185,7 @@ boot_once()
 
 	cmdline="root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
 	cmdline+=" ro console=ttyS0 init=$here/guest-init.sh ktlsd.overlay=${VM_OVERLAY:-1}"
+	cmdline+=" ktlsd_busybox=$vm_dir/busybox/bin/busybox"
 	# Any oops or panic ends the guest at once instead of leaving it hung
 	# until the timeout; -no-reboot turns the reboot into qemu's exit.
 	cmdline+=" panic=-1 oops=panic random.trust_cpu=on"
@@ -231,10 +232,13 @@ boot_once()
 
 	if [ -z "$outcome" ]; then
 		if [ -f "$share/status" ]; then
-			outcome=done
+			outcome='done'
 			status=$(cat "$share/status")
 		elif [ -n "$started_at" ]; then
 			outcome=died
+		elif [ ! -s "$rundir/console.log" ]; then
+			# Not one byte from the guest: qemu itself refused to run.
+			outcome=qemu-failed
 		elif grep -q '^ktlsd-vm .*FATAL' "$rundir/console.log" 2>/dev/null; then
 			outcome=boot-fatal
 		else
@@ -242,7 +246,8 @@ boot_once()
 		fi
 	fi
 	mkdir -p "$vm_dir/logs"
-	cp "$rundir/console.log" "$vm_dir/logs/console-$version.log" 2>/dev/null || true
+	[ ! -s "$rundir/console.log" ] ||
+		cp "$rundir/console.log" "$vm_dir/logs/console-$version.log" 2>/dev/null || true
 	if [ "$verbose" = 1 ]; then
 		if [ -n "$started_at" ]; then
 			say "$version: boot $(elapsed "$start" "$started_at") s, command $(elapsed "$started_at" "$(now)") s, outcome $outcome"
@@ -254,8 +259,12 @@ boot_once()
 
 console_tail()
 {
-	say "last console lines of $version (full log: $vm_dir/logs/console-$version.log):"
-	tail -n "${1:-25}" "$rundir/console.log" 2>/dev/null | sed 's/^/    /' >&2 || true
+	if [ -s "$rundir/console.log" ]; then
+		say "last console lines of $version (full log: $vm_dir/logs/console-$version.log):"
+		tail -n "${1:-25}" "$rundir/console.log" | sed 's/^/    /' >&2 || true
+	else
+		say "the guest wrote nothing to its console"
+	fi
 	if [ -s "$rundir/qemu.log" ]; then
 		say "qemu said:"
 		sed 's/^/    /' "$rundir/qemu.log" >&2
@@ -314,6 +323,10 @@ main()
 		boot-fatal)
 			console_tail
 			die "$version: the guest's setup failed (see FATAL above); not retried"
+			;;
+		qemu-failed)
+			console_tail
+			die "$version: qemu-system-x86_64 failed to start the guest; not retried"
 			;;
 		died)
 			console_tail 40

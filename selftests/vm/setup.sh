@@ -358,6 +358,13 @@ extract_vmlinux()
 	say "kernel $version: no vmlinux found in the bzImage; the VM boots the bzImage (slower)"
 }
 
+# kernels/6.1 -> 6.1.0-<abi>-amd64 and so on: what run-vm.sh boots.
+set_alias()
+{
+	[ "$(readlink "$kernels_dir/$1" 2>/dev/null)" = "$2" ] ||
+		ln -sfn "$2" "$kernels_dir/$1"
+}
+
 fetch_kernel()
 {
 	local alias=$1 version=$2 tree=$kernels_dir/$2 src_version image_pkg
@@ -366,7 +373,7 @@ fetch_kernel()
 	if [ -f "$tree/.ktlsd-unpacked" ]; then
 		extract_vmlinux "$tree" "$version"
 		say "kernel $alias: $version cached in $tree"
-		ln -sfn "$version" "$kernels_dir/$alias"
+		set_alias "$alias" "$version"
 		return 0
 	fi
 
@@ -382,8 +389,8 @@ fetch_kernel()
 	[ -n "$(candidate "$image_pkg")" ] || die "no candidate for linux-image-$version"
 
 	pkgs=("$image_pkg" "linux-headers-$version")
-	pkgs+=($(depends_of "linux-headers-$version" "$src_version" \
-		'^linux-(headers-.*-common|kbuild-)'))
+	mapfile -t -O 2 pkgs < <(depends_of "linux-headers-$version" "$src_version" \
+		'^linux-(headers-.*-common|kbuild-)')
 	[ ${#pkgs[@]} -eq 4 ] ||
 		die "linux-headers-$version: expected -common and linux-kbuild dependencies, got: ${pkgs[*]}"
 
@@ -410,7 +417,7 @@ fetch_kernel()
 	rm -rf "$tree"
 	mv "$tree.tmp" "$tree"
 	printf '%s\n' "${pkgs[@]}" >"$tree/.ktlsd-unpacked"
-	ln -sfn "$version" "$kernels_dir/$alias"
+	set_alias "$alias" "$version"
 	say "kernel $alias: $version unpacked in $tree"
 }
 
@@ -460,18 +467,18 @@ main()
 
 	mkdir -p "$vm_dir" "$debs_dir" "$kernels_dir"
 	install_host_packages
-	ensure_backports
 
-	# Resolve against fresh lists when anything is still to be fetched.
-	if [ ! -f "$kernels_dir/6.1/.ktlsd-unpacked" ] ||
-	   [ ! -f "$kernels_dir/6.12/.ktlsd-unpacked" ] ||
-	   [ ! -x "$vm_dir/busybox/bin/busybox" ]; then
+	# Ask apt, with fresh lists, only when something is still to be fetched.
+	if [ -f "$kernels_dir/6.1/.ktlsd-unpacked" ] &&
+	   [ -f "$kernels_dir/6.12/.ktlsd-unpacked" ] &&
+	   [ -x "$vm_dir/busybox/bin/busybox" ]; then
+		v61=$(readlink "$kernels_dir/6.1")
+		v612=$(readlink "$kernels_dir/6.12")
+	else
+		ensure_backports
 		apt_update
 		v61=$(resolve_kernel_61)
 		v612=$(resolve_kernel_612)
-	else
-		v61=$(readlink "$kernels_dir/6.1")
-		v612=$(readlink "$kernels_dir/6.12")
 	fi
 	fetch_kernel 6.1 "$v61"
 	fetch_kernel 6.12 "$v612"
@@ -481,4 +488,15 @@ main()
 	say "done in $((SECONDS - start)) s: kernels 6.1=$v61 6.12=$v612 in $kernels_dir"
 }
 
+# die explains the failures it sees; this also covers those it does not
+# (set -e), so that a failed run never ends silently.
+report_failure()
+{
+	local exit_status=$?
+
+	[ "$exit_status" -eq 0 ] ||
+		printf 'vm-setup: FAILED (exit %d); see the messages above\n' "$exit_status" >&2
+}
+
+trap report_failure EXIT
 main "$@"

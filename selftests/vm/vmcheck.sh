@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# vmcheck.sh SELFTEST_DIR KERNEL... - run the selftests on each kernel.
+# vmcheck.sh PROGRAM... - run kselftest programs on each kernel of VM_KERNELS.
 #
-# Boots each kernel once (run-vm.sh) and runs run-selftests.sh there. Every
-# line of output names its kernel; the last line sums up all kernels as
+# Boots each kernel (default "6.1 6.12") once with run-vm.sh and runs all
+# the programs there with run-selftests.sh. Every line of output names its
+# kernel; the last line sums up all kernels as
 #   vmcheck: <n> passed, <n> failed, <n> skipped
 # counting test cases. Exits non-zero when any case failed or a VM did not
 # come back with a result.
@@ -12,9 +13,11 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-dir=${1:?usage: vmcheck.sh SELFTEST_DIR KERNEL...}
-shift
-[ $# -gt 0 ] || { echo "usage: vmcheck.sh SELFTEST_DIR KERNEL..." >&2; exit 2; }
+read -r -a kernels <<<"${VM_KERNELS:-6.1 6.12}"
+[ $# -gt 0 ] || { echo "usage: [VM_KERNELS=...] vmcheck.sh PROGRAM..." >&2; exit 2; }
+for program in "$@"; do
+	[ -x "$program" ] || { echo "vmcheck: $program is not an executable; run make selftests" >&2; exit 2; }
+done
 
 passed=0
 failed=0
@@ -23,10 +26,10 @@ bad_kernels=()
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-for kernel in "$@"; do
+for kernel in "${kernels[@]}"; do
 	echo "vmcheck: kernel $kernel"
 	start=$SECONDS
-	"$here/run-vm.sh" "$kernel" -- "$here/run-selftests.sh" "$dir" | tee "$log"
+	"$here/run-vm.sh" "$kernel" -- "$here/run-selftests.sh" "$@" | tee "$log"
 	status=${PIPESTATUS[0]}
 	summaries=$(grep -E '^\[[^]]*\] selftest [^ ]*: exit ' "$log" || true)
 	if [ -z "$summaries" ]; then
