@@ -1,0 +1,76 @@
+#!/bin/bash
+# The demonstration itself, on a kernel with kTLS: run by scripts/demo.sh
+# inside the 6.12 VM (or natively on a host that has kTLS).
+# Usage: demo-guest.sh CERT_DIR
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+certs=$1
+work=$(mktemp -d /tmp/ktls-demo.XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+tls_stat() {
+	echo "-- /proc/net/tls_stat ($1)"
+	grep -E 'TlsCurr|TlsTxSw|TlsRxSw|TlsDecryptError' /proc/net/tls_stat | sed 's/^/   /'
+}
+
+wait_listening() {
+	for _ in $(seq 100); do
+		grep -q 'listening on port' "$1" 2>/dev/null && break
+		sleep 0.1
+	done
+	sed -n 's/^listening on port //p' "$1"
+}
+
+echo "kernel: $(uname -r)"
+modprobe tls 2>/dev/null || true
+tls_stat before
+head -c $((16 * 1024 * 1024)) /dev/urandom > "$work/payload"
+
+echo
+echo "== ktls-client -> ktls-server --echo: 16 MiB through kTLS both ways"
+build/bin/ktls-server --cert "$certs/server.pem" --key "$certs/server.key" --echo --once 0 \
+	2> "$work/server.log" &
+port=$(wait_listening "$work/server.log")
+build/bin/ktls-client --ca "$certs/ca.pem" localhost "$port" \
+	< "$work/payload" > "$work/echoed" 2> "$work/client.log"
+wait
+sed 's/^/   client: /' "$work/client.log"
+sed -n 's/^handshake/   server: handshake/p' "$work/server.log"
+if cmp -s "$work/payload" "$work/echoed"; then
+	echo "   16 MiB echoed back intact (sha256 $(sha256sum < "$work/echoed" | cut -c1-16)...)"
+else
+	echo "   ERROR: echoed data differs" >&2
+	exit 1
+fi
+
+echo
+echo "== ktls-client (kTLS) -> openssl s_server (userspace OpenSSL)"
+# s_server ends the connection at the EOF of its stdin, so that stays open
+# until the client is done; the client's stdin closes after a pause long
+# enough for s_server's line to arrive, and its close_notify ends it all.
+mkfifo "$work/s_server.in"
+openssl s_server -accept 0 -cert "$certs/server.pem" -key "$certs/server.key" \
+	-tls1_3 -naccept 1 -quiet < "$work/s_server.in" > "$work/s_server.out" \
+	2> "$work/s_server.err" &
+s_server=$!
+exec 3> "$work/s_server.in"
+echo "hello from openssl s_server" >&3
+# -quiet keeps s_server's stdout for data, so its port comes from ss.
+port=
+for _ in $(seq 100); do
+	port=$(ss -ltnpH 2>/dev/null | sed -n 's/.*:\([0-9][0-9]*\) .*"openssl".*/\1/p' | head -1)
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+(echo "hello from ktls-client"; sleep 5) |
+	build/bin/ktls-client --ca "$certs/ca.pem" localhost "$port" 2> "$work/client2.log" |
+	sed 's/^/   ktls-client received: /'
+wait "$s_server" || true
+exec 3>&-
+sed 's/^/   client: /' "$work/client2.log"
+echo "   s_server received: $(cat "$work/s_server.out")"
+
+echo
+tls_stat after
+grep -q 'ktls=tx+rx' "$work/client.log" "$work/client2.log"
