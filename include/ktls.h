@@ -282,7 +282,8 @@ const char *ktls_install_name(int installed);
  * care of the records read() cannot return: NewSessionTicket is kept,
  * KeyUpdate is followed (on kernels with TLS 1.3 rekey, 6.14 and later;
  * elsewhere -EKEYEXPIRED, before any undecryptable data), close_notify is
- * the end of the stream (0), a fatal alert is ktls_error_to_errno() of it
+ * the end of the stream (0), a TCP end without close_notify (a possibly
+ * truncated stream) is -ECONNRESET, a fatal alert is ktls_error_to_errno() of it
  * (-EPROTO, -EACCES, -EKEYREJECTED) with the alert named in
  * ktls_get_error_detail(). Other errors are -errno of recvmsg. @len must
  * be at least 2 (an alert).

@@ -134,6 +134,14 @@ static int install_direction(struct ktls_conn *conn, int fd, enum ktls_direction
 		return -EINVAL;
 	ret = ktls_sys->setsockopt(fd, SOL_TLS, dir == KTLS_DIR_TX ? TLS_TX : TLS_RX, &info,
 				   (socklen_t)len);
+	/*
+	 * ENOENT is the kernel failing to instantiate the AEAD. A fresh boot
+	 * has been seen to fail once this way while crypto modules load, so
+	 * one retry; a cipher the kernel lacks fails both.
+	 */
+	if (ret && errno == ENOENT)
+		ret = ktls_sys->setsockopt(fd, SOL_TLS, dir == KTLS_DIR_TX ? TLS_TX : TLS_RX,
+					   &info, (socklen_t)len);
 	if (ret)
 		ret = -errno;
 	kc_cleanse(&info, sizeof(info));
@@ -198,6 +206,21 @@ static int install_drain_pending(struct ktls_conn *conn, int fd, const void *pen
 	return ret;
 }
 
+/* What an errno of TLS_TX/TLS_RX means for the negotiated cipher. */
+static const char *install_cipher_hint(const struct ktls_conn *conn, int err)
+{
+	switch (err) {
+	case -ENOENT:
+	case -EINVAL:
+	case -ENOPROTOOPT:
+		return conn->cn_suite->kernel_cipher_type == TLS_CIPHER_CHACHA20_POLY1305 ?
+			" (this kernel cannot do ChaCha20-Poly1305 kTLS)" :
+			" (this kernel cannot do this cipher in kTLS)";
+	default:
+		return "";
+	}
+}
+
 int ktls_install(struct ktls_conn *conn, int fd, const void *pending, size_t pending_len,
 		 struct ktls_buf *plaintext, const struct ktls_install_opts *opts,
 		 struct ktls_install_status *status)
@@ -234,8 +257,8 @@ int ktls_install(struct ktls_conn *conn, int fd, const void *pending, size_t pen
 	if (ret) {
 		status->tx_errno = -ret;
 		first = ret;
-		snprintf(status->detail, sizeof(status->detail), "tx: setsockopt(TLS_TX): %s",
-			 strerror(-ret));
+		snprintf(status->detail, sizeof(status->detail), "tx: setsockopt(TLS_TX): %s%s",
+			 strerror(-ret), install_cipher_hint(conn, ret));
 	} else {
 		status->installed |= KTLS_INSTALLED_TX;
 		conn->cn_kernel_tx = 1;
@@ -250,7 +273,8 @@ int ktls_install(struct ktls_conn *conn, int fd, const void *pending, size_t pen
 		if (!first) {
 			first = ret;
 			snprintf(status->detail, sizeof(status->detail),
-				 "rx: setsockopt(TLS_RX): %s", strerror(-ret));
+				 "rx: setsockopt(TLS_RX): %s%s", strerror(-ret),
+				 install_cipher_hint(conn, ret));
 		}
 	} else {
 		status->installed |= KTLS_INSTALLED_RX;
@@ -346,8 +370,13 @@ ssize_t ktls_read(struct ktls_conn *conn, int fd, void *buf, size_t len)
 		msg.msg_control = control;
 		msg.msg_controllen = sizeof(control);
 		n = ktls_sys->recvmsg(fd, &msg, 0);
-		if (n <= 0)
-			return n < 0 ? -errno : 0;
+		if (n < 0)
+			return -errno;
+		/* TCP ended without close_notify: the stream may have been cut. */
+		if (!n) {
+			ktls_fail(conn, 0, "peer closed the connection without close_notify");
+			return -ECONNRESET;
+		}
 		type = KTLS_CT_APPLICATION_DATA;
 		for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg))
 			if (cmsg->cmsg_level == SOL_TLS && cmsg->cmsg_type == TLS_GET_RECORD_TYPE)

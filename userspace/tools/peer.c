@@ -195,6 +195,8 @@ static const struct peer_option_spec peer_option_table[] = {
 	  "do not verify the server certificate" },
 	{ "no-ktls", NULL, PEER_FOR_BOTH, PEER_FIELD(po_no_ktls), NULL,
 	  "keep record protection in userspace" },
+	{ "require-ktls", NULL, PEER_FOR_BOTH, PEER_FIELD(po_require_ktls), NULL,
+	  "fail (and close) unless the kernel takes both directions" },
 	{ "once", NULL, PEER_FOR_SERVER, PEER_FIELD(po_once), NULL,
 	  "exit after one connection, with its status" },
 	{ "echo", NULL, PEER_FOR_SERVER, PEER_FIELD(po_echo), NULL,
@@ -834,6 +836,12 @@ static int session_install_kernel_tls(struct peer_session *s)
 		snprintf(s->ps_ktls, sizeof(s->ps_ktls), "%s", ktls_install_name(st.installed));
 		return 0;
 	}
+	if (s->ps_opts->po_require_ktls) {
+		/* Nothing was sent after the handshake: closing loses no data. */
+		fprintf(stderr, "error: kTLS not installed (%s): %s\n",
+			ktls_install_name(st.installed), st.detail);
+		return -1;
+	}
 	format_field(reason, sizeof(reason), st.detail, true);
 	snprintf(s->ps_ktls, sizeof(s->ps_ktls), "%s ktls_error=%s",
 		 ktls_install_name(st.installed), reason);
@@ -1090,6 +1098,9 @@ static int session_read_kernel(struct peer_session *s)
 		      plain->capacity - plain->off);
 	if (n == -EAGAIN || n == -EINTR)
 		return 0;
+	/* TCP ended without close_notify: as on the userspace path, the end of input. */
+	if (n == -ECONNRESET && !ktls_get_error(s->ps_conn))
+		n = 0;
 	if (n < 0) {
 		if (ktls_get_error(s->ps_conn)) {
 			peer_report_tls_error(s->ps_conn, ktls_get_error(s->ps_conn));

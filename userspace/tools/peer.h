@@ -38,6 +38,7 @@ struct peer_options {
 	enum ktls_verify_policy po_verify_client;
 	bool po_insecure;
 	bool po_no_ktls;
+	bool po_require_ktls;
 	bool po_once;
 	bool po_echo;
 	/* operands: client HOST PORT, server PORT */
