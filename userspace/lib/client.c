@@ -118,9 +118,14 @@ static int client_send_hello(struct ktls_conn *conn, struct ktls_buf *sendbuf)
 	    (ret = ktls_buf_push(b, conn->cn_session_id, conn->cn_session_id_len)) ||
 	    (ret = ktls_buf_open_block(b, 2, &block)))
 		return ret;
-	for (i = 0; i < cfg->cf_suite_count; i++)
-		if ((ret = ktls_buf_push_u16(b, cfg->cf_suites[i]->id)))
+	for (i = 0; i < cfg->cf_suite_count; i++) {
+		const struct ktls_suite *s = cfg->cf_suites[i];
+
+		if (s->version < cfg->cf_min_version || s->version > cfg->cf_max_version)
+			continue;
+		if ((ret = ktls_buf_push_u16(b, s->id)))
 			return ret;
+	}
 	if ((ret = ktls_buf_close_block(b, 2, block)) ||
 	    (ret = ktls_buf_push_u8(b, 1)) ||
 	    (ret = ktls_buf_push_u8(b, 0)) ||	/* null compression only */
@@ -303,7 +308,8 @@ static int client_handle_server_hello(struct ktls_conn *conn, struct ktls_buf *s
 		return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
 				 "server selected compression method %u", compression);
 	for (i = 0; i < cfg->cf_suite_count; i++)
-		if (cfg->cf_suites[i]->id == suite_id)
+		if (cfg->cf_suites[i]->id == suite_id &&
+		    cfg->cf_suites[i]->version == KTLS_VERSION_TLS13)
 			break;
 	if (i == cfg->cf_suite_count || (conn->cn_suite && conn->cn_suite->id != suite_id))
 		return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,

@@ -559,20 +559,26 @@ int ktls_export_crypto_info(const struct ktls_conn *conn, enum ktls_direction di
 	for (i = 0; i < 8; i++)
 		seq[i] = (uint8_t)(p->seq >> (56 - 8 * i));
 	memset(info, 0, sizeof(*info));
-	info->info.version = TLS_1_3_VERSION;
+	info->info.version = p->tls12 ? TLS_1_2_VERSION : TLS_1_3_VERSION;
 	info->info.cipher_type = p->suite->kernel_cipher_type;
-	/* For TLS 1.3 kTLS takes the 12-byte IV as salt (4) + iv (8). */
+	/*
+	 * TLS 1.3 and TLS 1.2 ChaCha20: kTLS takes the 12-byte IV as salt (4)
+	 * + iv (8), or whole. TLS 1.2 GCM: salt is the implicit 4 bytes and iv
+	 * the next explicit nonce, which we keep equal to the sequence number.
+	 */
 	switch (p->suite->kernel_cipher_type) {
 	case TLS_CIPHER_AES_GCM_128:
 		memcpy(info->aes_gcm_128.salt, p->iv, TLS_CIPHER_AES_GCM_128_SALT_SIZE);
-		memcpy(info->aes_gcm_128.iv, p->iv + 4, TLS_CIPHER_AES_GCM_128_IV_SIZE);
+		memcpy(info->aes_gcm_128.iv, p->tls12 ? seq : p->iv + 4,
+		       TLS_CIPHER_AES_GCM_128_IV_SIZE);
 		memcpy(info->aes_gcm_128.key, p->key, TLS_CIPHER_AES_GCM_128_KEY_SIZE);
 		memcpy(info->aes_gcm_128.rec_seq, seq, sizeof(seq));
 		*info_len = sizeof(info->aes_gcm_128);
 		return 0;
 	case TLS_CIPHER_AES_GCM_256:
 		memcpy(info->aes_gcm_256.salt, p->iv, TLS_CIPHER_AES_GCM_256_SALT_SIZE);
-		memcpy(info->aes_gcm_256.iv, p->iv + 4, TLS_CIPHER_AES_GCM_256_IV_SIZE);
+		memcpy(info->aes_gcm_256.iv, p->tls12 ? seq : p->iv + 4,
+		       TLS_CIPHER_AES_GCM_256_IV_SIZE);
 		memcpy(info->aes_gcm_256.key, p->key, TLS_CIPHER_AES_GCM_256_KEY_SIZE);
 		memcpy(info->aes_gcm_256.rec_seq, seq, sizeof(seq));
 		*info_len = sizeof(info->aes_gcm_256);

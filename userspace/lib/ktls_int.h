@@ -104,12 +104,22 @@ int ktls_read_end(const struct ktls_reader *r);
 
 /* ---- tables.c: per-suite, per-group and per-scheme facts ---- */
 
+/* How a suite authenticates and agrees keys; TLS 1.3 suites say neither. */
+enum ktls_kx {
+	KTLS_KX_TLS13,
+	KTLS_KX_ECDHE_ECDSA,
+	KTLS_KX_ECDHE_RSA,
+	KTLS_KX_RSA,		/* RSA key transport: offered only when named */
+};
+
 struct ktls_suite {
 	uint16_t id;
 	const char *name;		/* IANA name */
 	enum kc_aead_id aead;
 	enum kc_hash_id hash;
 	uint16_t kernel_cipher_type;	/* TLS_CIPHER_* of linux/tls.h */
+	uint16_t version;		/* KTLS_VERSION_TLS13 or _TLS12 */
+	enum ktls_kx kx;
 };
 
 struct ktls_group {
@@ -154,6 +164,33 @@ int ktls_finished_verify_data(enum kc_hash_id hash, const uint8_t *base_secret,
 /* application_traffic_secret_N+1, in place. */
 int ktls_update_traffic_secret(enum kc_hash_id hash, uint8_t *secret);
 
+/* ---- prf.c: TLS 1.2 key derivation (RFC 5246 5, 6.3, 8.1; RFC 7627) ---- */
+
+#define KTLS12_MASTER_SECRET_LEN	48
+#define KTLS12_VERIFY_DATA_LEN		12
+
+/* The key block cut for an AEAD suite; IVs are 4 (GCM) or 12 (ChaCha20) bytes. */
+struct ktls12_keys {
+	uint8_t client_key[KC_MAX_KEY];
+	uint8_t server_key[KC_MAX_KEY];
+	uint8_t client_iv[KC_AEAD_IV_LEN];
+	uint8_t server_iv[KC_AEAD_IV_LEN];
+};
+
+int ktls_prf(enum kc_hash_id hash, const uint8_t *secret, size_t secret_len,
+	     const char *label, const uint8_t *seed1, size_t seed1_len,
+	     const uint8_t *seed2, size_t seed2_len, uint8_t *out, size_t out_len);
+/* @session_hash non-NULL: extended master secret; else from the randoms. */
+int ktls12_master_secret(enum kc_hash_id hash, const uint8_t *premaster, size_t premaster_len,
+			 const uint8_t *session_hash, const uint8_t *client_random,
+			 const uint8_t *server_random, uint8_t *master);
+size_t ktls12_fixed_iv_len(const struct ktls_suite *suite);
+int ktls12_key_block(const struct ktls_suite *suite, const uint8_t *master,
+		     const uint8_t *client_random, const uint8_t *server_random,
+		     struct ktls12_keys *keys);
+int ktls12_verify_data(enum kc_hash_id hash, const uint8_t *master, int by_server,
+		       const uint8_t *transcript_hash, uint8_t *out);
+
 /* ---- record.c: protection of one direction, and record framing ---- */
 
 struct ktls_protection {
@@ -161,13 +198,17 @@ struct ktls_protection {
 	struct kc_aead *aead;
 	uint8_t secret[KC_MAX_DIGEST];
 	uint8_t key[KC_MAX_KEY];
-	uint8_t iv[KC_AEAD_IV_LEN];
+	uint8_t iv[KC_AEAD_IV_LEN];	/* TLS 1.2 AES-GCM: the 4-byte salt, then zeros */
 	uint64_t seq;
+	int tls12;			/* RFC 5246 6.2.3.3 record format */
 };
 
 /* Installs keys from a traffic secret; seq restarts at 0. */
 int ktls_protection_set(struct ktls_protection *p, const struct ktls_suite *suite,
 			const uint8_t *secret, int encrypt);
+/* TLS 1.2: keys from the key block; @iv is ktls12_fixed_iv_len() bytes. */
+int ktls_protection_set12(struct ktls_protection *p, const struct ktls_suite *suite,
+			  const uint8_t *key, const uint8_t *iv, int encrypt);
 void ktls_protection_clear(struct ktls_protection *p);
 /*
  * Appends @data as records of @type, split at KTLS_MAX_PLAINTEXT,
@@ -207,7 +248,7 @@ struct ktls_config {
 	size_t cf_alpn_len;
 	uint16_t cf_groups[8];
 	size_t cf_group_count;
-	const struct ktls_suite *cf_suites[8];
+	const struct ktls_suite *cf_suites[16];
 	size_t cf_suite_count;
 	uint16_t cf_min_version;
 	uint16_t cf_max_version;

@@ -169,6 +169,8 @@ static int server_select_suite(struct ktls_conn *conn, const struct client_hello
 	size_t i;
 
 	for (i = 0; i < cfg->cf_suite_count; i++) {
+		if (cfg->cf_suites[i]->version != KTLS_VERSION_TLS13)
+			continue;
 		if (server_reader_has_u16(ch->suites, cfg->cf_suites[i]->id)) {
 			if (conn->cn_suite && conn->cn_suite != cfg->cf_suites[i])
 				return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
