@@ -28,6 +28,7 @@
 #define KTLS_CT_APPLICATION_DATA	23
 
 /* Handshake message types. */
+#define KTLS_HS_HELLO_REQUEST		0
 #define KTLS_HS_CLIENT_HELLO		1
 #define KTLS_HS_SERVER_HELLO		2
 #define KTLS_HS_NEW_SESSION_TICKET	4
@@ -46,9 +47,12 @@
 /* Extensions. */
 #define KTLS_EXT_SERVER_NAME		0
 #define KTLS_EXT_SUPPORTED_GROUPS	10
+#define KTLS_EXT_EC_POINT_FORMATS	11
 #define KTLS_EXT_SIGNATURE_ALGORITHMS	13
 #define KTLS_EXT_ALPN			16
+#define KTLS_EXT_EXTENDED_MASTER_SECRET	23
 #define KTLS_EXT_RECORD_SIZE_LIMIT	28
+#define KTLS_EXT_SESSION_TICKET		35
 #define KTLS_EXT_PRE_SHARED_KEY		41
 #define KTLS_EXT_EARLY_DATA		42
 #define KTLS_EXT_SUPPORTED_VERSIONS	43
@@ -57,6 +61,10 @@
 #define KTLS_EXT_CERTIFICATE_AUTHORITIES 47
 #define KTLS_EXT_SIGNATURE_ALGORITHMS_CERT 50
 #define KTLS_EXT_KEY_SHARE		51
+#define KTLS_EXT_RENEGOTIATION_INFO	0xff01
+
+/* The signalling suite of RFC 5746 3.3. */
+#define KTLS_SCSV_RENEGOTIATION_INFO	0x00ff
 
 /* ---- buf.c: encoding into ktls_buf, bounded decoding ---- */
 
@@ -302,6 +310,18 @@ enum ktls_state {
 	KTLS_STATE_SERVER_EXPECT_CERTIFICATE,
 	KTLS_STATE_SERVER_EXPECT_CERTIFICATE_VERIFY,
 	KTLS_STATE_SERVER_EXPECT_FINISHED,
+	/* TLS 1.2 (RFC 5246 7.3), entered from ServerHello / ClientHello */
+	KTLS_STATE_CLIENT12_EXPECT_CERTIFICATE,
+	KTLS_STATE_CLIENT12_EXPECT_SERVER_KEY_EXCHANGE,
+	KTLS_STATE_CLIENT12_EXPECT_CERTIFICATE_REQUEST_OR_DONE,
+	KTLS_STATE_CLIENT12_EXPECT_SERVER_HELLO_DONE,
+	KTLS_STATE_CLIENT12_EXPECT_CCS,
+	KTLS_STATE_CLIENT12_EXPECT_FINISHED,
+	KTLS_STATE_SERVER12_EXPECT_CERTIFICATE,
+	KTLS_STATE_SERVER12_EXPECT_CLIENT_KEY_EXCHANGE,
+	KTLS_STATE_SERVER12_EXPECT_CERTIFICATE_VERIFY,
+	KTLS_STATE_SERVER12_EXPECT_CCS,
+	KTLS_STATE_SERVER12_EXPECT_FINISHED,
 	KTLS_STATE_POST_HANDSHAKE,
 	KTLS_STATE_CLOSED,	/* close_notify received */
 	KTLS_STATE_FAILED,
@@ -364,6 +384,14 @@ struct ktls_conn {
 	int cn_key_update_owed;		/* peer asked for our KeyUpdate (kernel TX) */
 	int cn_error;
 	char cn_detail[160];
+
+	/* TLS 1.2 only */
+	struct ktls_buf cn_hs_log;	/* raw messages, for CertificateVerify */
+	uint8_t cn_premaster[KC_MAX_KEX_SECRET];
+	size_t cn_premaster_len;
+	uint8_t cn_kex_pub[KC_MAX_KEX_PUBLIC];	/* client: our ClientKeyExchange value */
+	size_t cn_kex_pub_len;
+	int cn_peer_point_formats;	/* server: the client sent ec_point_formats */
 };
 
 /* handshake.c: what both roles share */
@@ -386,6 +414,7 @@ int ktls_write_certificate_verify(struct ktls_conn *conn, const struct ktls_iden
 				  uint16_t scheme);
 int ktls_write_finished(struct ktls_conn *conn);
 int ktls_handle_certificate(struct ktls_conn *conn, const uint8_t *msg, size_t len);
+int ktls_verify_peer_chain(struct ktls_conn *conn);
 int ktls_handle_certificate_verify(struct ktls_conn *conn, const uint8_t *msg, size_t len);
 int ktls_handle_finished(struct ktls_conn *conn, const uint8_t *msg, size_t len);
 int ktls_write_sigschemes(struct ktls_buf *buf, int handshake_only);
@@ -412,6 +441,30 @@ int ktls_client_handle_message(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 			       const uint8_t *msg, size_t len);
 int ktls_server_handle_message(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 			       const uint8_t *msg, size_t len);
+
+/* handshake12.c: what both TLS 1.2 roles share */
+int ktls12_client_offers(const struct ktls_config *cfg);
+int ktls12_scheme_fits(uint16_t scheme, enum ktls_kx kx);
+int ktls12_transcript_begin(struct ktls_conn *conn, const uint8_t *ch, size_t ch_len);
+int ktls12_write_certificate(struct ktls_conn *conn, const struct ktls_identity *id);
+int ktls12_handle_certificate(struct ktls_conn *conn, const uint8_t *msg, size_t len);
+int ktls12_derive_master(struct ktls_conn *conn);
+int ktls12_write_certificate_verify(struct ktls_conn *conn, const struct ktls_identity *id,
+				    uint16_t scheme);
+int ktls12_handle_certificate_verify(struct ktls_conn *conn, const uint8_t *msg, size_t len);
+int ktls12_send_ccs_finished(struct ktls_conn *conn, struct ktls_buf *sendbuf);
+int ktls12_handle_ccs(struct ktls_conn *conn);
+int ktls12_handle_finished(struct ktls_conn *conn, const uint8_t *msg, size_t len);
+int ktls12_write_hello_extensions(struct ktls_conn *conn, struct ktls_buf *b);
+
+/* client12.c / server12.c: the TLS 1.2 halves of the dispatchers */
+int ktls_client12_handle_server_hello(struct ktls_conn *conn, const uint8_t *msg, size_t len);
+int ktls_client12_handle_message(struct ktls_conn *conn, struct ktls_buf *sendbuf,
+				 const uint8_t *msg, size_t len);
+int ktls_server12_handle_client_hello(struct ktls_conn *conn, struct ktls_buf *sendbuf,
+				      const uint8_t *msg, size_t len);
+int ktls_server12_handle_message(struct ktls_conn *conn, struct ktls_buf *sendbuf,
+				 const uint8_t *msg, size_t len);
 
 /* conn.c: post-handshake messages, shared with the kTLS read path */
 int ktls_conn_handshake_fragment(struct ktls_conn *conn, struct ktls_buf *sendbuf,
