@@ -192,7 +192,7 @@ static int client12_handle_server_key_exchange(struct ktls_conn *conn, const uin
 	memcpy(tbs, conn->cn_client_random, 32);
 	memcpy(tbs + 32, conn->cn_server_random, 32);
 	memcpy(tbs + 64, params, params_len);
-	ret = kc_verify(conn->cn_peer_chain, scheme_id, tbs, 64 + params_len, sig.pos,
+	ret = kc_verify_tls12(conn->cn_peer_chain, scheme_id, tbs, 64 + params_len, sig.pos,
 			ktls_reader_left(&sig));
 	if (ret)
 		return ktls_fail(conn, ret, "ServerKeyExchange signature (%s) does not verify",

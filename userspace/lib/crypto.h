@@ -149,6 +149,10 @@ void kc_chain_free(struct kc_chain *chain);
 int kc_verify(const struct kc_chain *chain, uint16_t scheme, const void *tbs, size_t tbs_len,
 	      const uint8_t *sig, size_t sig_len);
 
+/* kc_verify() as TLS 1.2 means it: an ECDSA scheme fixes the hash, not the curve. */
+int kc_verify_tls12(const struct kc_chain *chain, uint16_t scheme, const void *tbs,
+		    size_t tbs_len, const uint8_t *sig, size_t sig_len);
+
 /* Trust store. */
 struct kc_store;
 struct kc_store *kc_store_new(void);

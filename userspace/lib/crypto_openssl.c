@@ -1447,18 +1447,12 @@ int kc_chain_subject(const struct kc_chain *chain, char *buf, size_t size)
 	return 0;
 }
 
-int kc_verify(const struct kc_chain *chain, uint16_t scheme, const void *tbs, size_t tbs_len,
-	      const uint8_t *sig, size_t sig_len)
+static int kc_verify_scheme(const struct kc_chain *chain, const struct kc_scheme_info *s,
+			    const void *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len)
 {
-	const struct kc_scheme_info *s;
 	EVP_MD_CTX *ctx;
 	int ret;
 
-	if (!chain->count)
-		return KTLS_ERROR_INVALID_ARGUMENT;
-	s = kc_scheme_for_key(&chain->leaf, scheme);
-	if (!s)
-		return KTLS_ALERT_ILLEGAL_PARAMETER;
 	ret = kc_init();
 	if (ret)
 		return ret;
@@ -1472,6 +1466,39 @@ int kc_verify(const struct kc_chain *chain, uint16_t scheme, const void *tbs, si
 	}
 	EVP_MD_CTX_free(ctx);
 	return ret;
+}
+
+int kc_verify(const struct kc_chain *chain, uint16_t scheme, const void *tbs, size_t tbs_len,
+	      const uint8_t *sig, size_t sig_len)
+{
+	const struct kc_scheme_info *s;
+
+	if (!chain->count)
+		return KTLS_ERROR_INVALID_ARGUMENT;
+	s = kc_scheme_for_key(&chain->leaf, scheme);
+	if (!s)
+		return KTLS_ALERT_ILLEGAL_PARAMETER;
+	return kc_verify_scheme(chain, s, tbs, tbs_len, sig, sig_len);
+}
+
+static int kc_kind_is_ecdsa(enum kc_key_kind kind)
+{
+	return kind == KC_KEY_P256 || kind == KC_KEY_P384 || kind == KC_KEY_P521;
+}
+
+int kc_verify_tls12(const struct kc_chain *chain, uint16_t scheme, const void *tbs,
+		    size_t tbs_len, const uint8_t *sig, size_t sig_len)
+{
+	size_t i;
+
+	if (!chain->count)
+		return KTLS_ERROR_INVALID_ARGUMENT;
+	/* In TLS 1.2 an ECDSA scheme names the hash only: any curve signs with it. */
+	for (i = 0; i < KC_ARRAY_SIZE(kc_schemes); i++)
+		if (kc_schemes[i].scheme == scheme && kc_kind_is_ecdsa(kc_schemes[i].key) &&
+		    kc_kind_is_ecdsa(chain->leaf.kind))
+			return kc_verify_scheme(chain, &kc_schemes[i], tbs, tbs_len, sig, sig_len);
+	return kc_verify(chain, scheme, tbs, tbs_len, sig, sig_len);
 }
 
 /* ---- trust store and chain verification ---- */

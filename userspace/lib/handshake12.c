@@ -179,7 +179,7 @@ int ktls12_handle_certificate_verify(struct ktls_conn *conn, const uint8_t *msg,
 	if (!ktls12_offered_scheme(id))
 		return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
 				 "CertificateVerify with a scheme we did not offer (0x%04x)", id);
-	ret = kc_verify(conn->cn_peer_chain, id, conn->cn_hs_log.base, conn->cn_hs_log.off,
+	ret = kc_verify_tls12(conn->cn_peer_chain, id, conn->cn_hs_log.base, conn->cn_hs_log.off,
 			sig.pos, ktls_reader_left(&sig));
 	if (ret)
 		return ktls_fail(conn, ret, "CertificateVerify signature does not verify");

@@ -140,8 +140,26 @@ static int server12_has_u16(struct ktls_reader list, uint16_t want)
 	return 0;
 }
 
+/*
+ * RFC 8422 5.1: the curve of an ECDSA certificate must be one the client
+ * offered. Our ECDSA schemes are bound to the key's curve, so the scheme
+ * tells which.
+ */
+static int server12_curve_offered(const struct client_hello12 *ch, uint16_t scheme)
+{
+	switch (scheme) {
+	case KC_SIG_ECDSA_SECP256R1_SHA256:
+		return ch->have_groups && server12_has_u16(ch->groups, KC_GROUP_SECP256R1);
+	case KC_SIG_ECDSA_SECP384R1_SHA384:
+		return ch->have_groups && server12_has_u16(ch->groups, KC_GROUP_SECP384R1);
+	default:
+		return 1;
+	}
+}
+
 /* The first of our identities and the client's schemes that can authenticate @kx. */
-static int server12_pick_identity(struct ktls_conn *conn, enum ktls_kx kx)
+static int server12_pick_identity(struct ktls_conn *conn, const struct client_hello12 *ch,
+				  enum ktls_kx kx)
 {
 	const struct ktls_config *cfg = conn->cn_cfg;
 	size_t i, j;
@@ -150,7 +168,7 @@ static int server12_pick_identity(struct ktls_conn *conn, enum ktls_kx kx)
 		for (j = 0; j < conn->cn_peer_sigscheme_count; j++) {
 			uint16_t scheme = conn->cn_peer_sigschemes[j];
 
-			if (ktls12_scheme_fits(scheme, kx) &&
+			if (ktls12_scheme_fits(scheme, kx) && server12_curve_offered(ch, scheme) &&
 			    kc_pkey_can_sign(cfg->cf_identities[i].key, scheme)) {
 				conn->cn_identity = &cfg->cf_identities[i];
 				conn->cn_own_sigscheme = scheme;
@@ -175,7 +193,7 @@ static int server12_select(struct ktls_conn *conn, const struct client_hello12 *
 		const struct ktls_suite *s = cfg->cf_suites[i];
 
 		if (s->version != KTLS_VERSION_TLS12 || s->kx == KTLS_KX_RSA ||
-		    !server12_has_u16(ch->suites, s->id) || !server12_pick_identity(conn, s->kx))
+		    !server12_has_u16(ch->suites, s->id) || !server12_pick_identity(conn, ch, s->kx))
 			continue;
 		conn->cn_suite = s;
 		break;
