@@ -105,8 +105,7 @@ int ktls_client12_handle_server_hello(struct ktls_conn *conn, const uint8_t *msg
 				 "downgrade sentinel in ServerHello.random");
 	for (i = 0; i < cfg->cf_suite_count; i++)
 		if (cfg->cf_suites[i]->id == suite_id &&
-		    cfg->cf_suites[i]->version == KTLS_VERSION_TLS12 &&
-		    cfg->cf_suites[i]->kx != KTLS_KX_RSA)
+		    cfg->cf_suites[i]->version == KTLS_VERSION_TLS12)
 			break;
 	if (i == cfg->cf_suite_count)
 		return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
@@ -124,6 +123,7 @@ int ktls_client12_handle_server_hello(struct ktls_conn *conn, const uint8_t *msg
 		return ktls_fail(conn, KTLS_ALERT_HANDSHAKE_FAILURE,
 				 "server does not support secure renegotiation");
 	conn->cn_suite = cfg->cf_suites[i];
+	conn->cn_group = NULL;	/* known from ServerKeyExchange, if any */
 	memcpy(conn->cn_server_random, random, 32);
 	/* The key_share we may have sent for TLS 1.3 is of no use now. */
 	kc_kex_free(conn->cn_kex);
@@ -144,8 +144,55 @@ static int client12_handle_certificate(struct ktls_conn *conn, const uint8_t *ms
 		return ret;
 	if (conn->cn_peer_sent_empty_cert)
 		return ktls_fail(conn, KTLS_ALERT_DECODE_ERROR, "server sent no certificate");
+	/* RSA key transport has no ServerKeyExchange: the certificate's key is used. */
+	if (conn->cn_suite->kx == KTLS_KX_RSA) {
+		if (!kc_chain_can_verify(conn->cn_peer_chain, KC_SIG_RSA_PKCS1_SHA256))
+			return ktls_fail(conn, KTLS_ALERT_UNSUPPORTED_CERTIFICATE,
+					 "RSA key transport with a certificate that is not RSA");
+		conn->cn_state = KTLS_STATE_CLIENT12_EXPECT_CERTIFICATE_REQUEST_OR_DONE;
+		return 0;
+	}
 	conn->cn_state = KTLS_STATE_CLIENT12_EXPECT_SERVER_KEY_EXCHANGE;
 	return 0;
+}
+
+/* ClientKeyExchange for RSA key transport (RFC 5246 7.4.7.1). */
+static int client12_write_rsa_key_exchange(struct ktls_conn *conn)
+{
+	uint8_t enc[KC_MAX_SIGNATURE];
+	struct ktls_buf *b = &conn->cn_flight;
+	size_t enc_len = sizeof(enc), mark;
+	int ret;
+
+	/* client_version of our ClientHello, then 46 random bytes. */
+	conn->cn_premaster[0] = 0x03;
+	conn->cn_premaster[1] = 0x03;
+	conn->cn_premaster_len = KC_RSA_PREMASTER_LEN;
+	if (kc_random(conn->cn_premaster + 2, KC_RSA_PREMASTER_LEN - 2))
+		return KTLS_ERROR_LIBRARY;
+	ret = kc_rsa_encrypt(conn->cn_peer_chain, conn->cn_premaster, KC_RSA_PREMASTER_LEN,
+			     enc, &enc_len);
+	if (ret)
+		return ktls_fail(conn, ret, "cannot encrypt to the server's key");
+	if ((ret = ktls_msg_begin(b, KTLS_HS_CLIENT_KEY_EXCHANGE, &mark)) ||
+	    (ret = ktls_buf_push_u16(b, (uint16_t)enc_len)) ||
+	    (ret = ktls_buf_push(b, enc, enc_len)))
+		return ret;
+	return ktls_msg_end(conn, b, mark);
+}
+
+/* ClientKeyExchange for ECDHE: our public value (RFC 8422 5.7). */
+static int client12_write_ecdhe_key_exchange(struct ktls_conn *conn)
+{
+	struct ktls_buf *b = &conn->cn_flight;
+	size_t mark;
+	int ret;
+
+	if ((ret = ktls_msg_begin(b, KTLS_HS_CLIENT_KEY_EXCHANGE, &mark)) ||
+	    (ret = ktls_buf_push_u8(b, (uint8_t)conn->cn_kex_pub_len)) ||
+	    (ret = ktls_buf_push(b, conn->cn_kex_pub, conn->cn_kex_pub_len)))
+		return ret;
+	return ktls_msg_end(conn, b, mark);
 }
 
 /* 1 if @id is a group our ClientHello offered. */
@@ -256,9 +303,7 @@ static int client12_handle_server_hello_done(struct ktls_conn *conn, struct ktls
 					     const uint8_t *msg, size_t len)
 {
 	const struct ktls_identity *id = NULL;
-	struct ktls_buf *b = &conn->cn_flight;
 	uint16_t scheme = 0;
-	size_t mark;
 	int ret;
 
 	if (len != 4)
@@ -271,11 +316,13 @@ static int client12_handle_server_hello_done(struct ktls_conn *conn, struct ktls
 		if ((ret = ktls12_write_certificate(conn, id)))
 			return ret;
 	}
-	if ((ret = ktls_msg_begin(b, KTLS_HS_CLIENT_KEY_EXCHANGE, &mark)) ||
-	    (ret = ktls_buf_push_u8(b, (uint8_t)conn->cn_kex_pub_len)) ||
-	    (ret = ktls_buf_push(b, conn->cn_kex_pub, conn->cn_kex_pub_len)) ||
-	    (ret = ktls_msg_end(conn, b, mark)) ||
-	    (ret = ktls12_derive_master(conn)))
+	if (conn->cn_suite->kx == KTLS_KX_RSA)
+		ret = client12_write_rsa_key_exchange(conn);
+	else
+		ret = client12_write_ecdhe_key_exchange(conn);
+	if (!ret)
+		ret = ktls12_derive_master(conn);
+	if (ret)
 		return ret;
 	if (id && (ret = ktls12_write_certificate_verify(conn, id, scheme)))
 		return ret;

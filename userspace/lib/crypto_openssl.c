@@ -1501,6 +1501,75 @@ int kc_verify_tls12(const struct kc_chain *chain, uint16_t scheme, const void *t
 	return kc_verify(chain, scheme, tbs, tbs_len, sig, sig_len);
 }
 
+/* ---- RSA key transport (TLS 1.2, RFC 5246 7.4.7.1) ---- */
+
+int kc_rsa_encrypt(const struct kc_chain *chain, const void *in, size_t len,
+		   uint8_t *out, size_t *out_len)
+{
+	EVP_PKEY_CTX *ctx;
+	int ret = KTLS_ERROR_LIBRARY;
+
+	if (!chain->count || chain->leaf.kind != KC_KEY_RSA)
+		return KTLS_ALERT_ILLEGAL_PARAMETER;
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, X509_get0_pubkey(chain->certs[0].x509), NULL);
+	if (!ctx)
+		return KTLS_ERROR_NO_MEMORY;
+	if (EVP_PKEY_encrypt_init(ctx) > 0 &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) > 0 &&
+	    EVP_PKEY_encrypt(ctx, out, out_len, in, len) > 0)
+		ret = 0;
+	ERR_clear_error();
+	EVP_PKEY_CTX_free(ctx);
+	return ret;
+}
+
+/*
+ * The Bleichenbacher countermeasure: a random premaster is made first,
+ * and the decrypted one replaces it only when padding, length and the
+ * version in it are all right, chosen with a mask rather than a branch.
+ * libcrypto's RSA_PKCS1_WITH_TLS_PADDING (3.0 and later) already does
+ * the padding and version checks in constant time and hands back its own
+ * random on failure; the mask here also covers the calls that fail
+ * outright (a ciphertext of the wrong length), so every failure looks
+ * the same to the peer: a Finished that does not verify.
+ */
+int kc_rsa_decrypt_premaster(const struct kc_pkey *key, const uint8_t *in, size_t len,
+			     uint16_t client_version, uint8_t *premaster)
+{
+	uint8_t random[KC_RSA_PREMASTER_LEN], plain[KC_MAX_SIGNATURE];
+	size_t plain_len = sizeof(plain), i;
+	unsigned int version = client_version;
+	OSSL_PARAM params[2];
+	EVP_PKEY_CTX *ctx;
+	unsigned char good;
+	int ok = 0;
+
+	if (key->facts.kind != KC_KEY_RSA)
+		return KTLS_ERROR_INVALID_ARGUMENT;
+	if (kc_random(random, sizeof(random)))
+		return KTLS_ERROR_LIBRARY;
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+	if (!ctx) {
+		kc_cleanse(random, sizeof(random));
+		return KTLS_ERROR_NO_MEMORY;
+	}
+	params[0] = OSSL_PARAM_construct_uint(OSSL_ASYM_CIPHER_PARAM_TLS_CLIENT_VERSION, &version);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_PKEY_decrypt_init(ctx) > 0 &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_WITH_TLS_PADDING) > 0 &&
+	    EVP_PKEY_CTX_set_params(ctx, params) > 0)
+		ok = EVP_PKEY_decrypt(ctx, plain, &plain_len, in, len) > 0;
+	ERR_clear_error();
+	EVP_PKEY_CTX_free(ctx);
+	/* good is 0xff when ok and 48 bytes came out, else 0, without branching on them. */
+	good = (unsigned char)(0u - (unsigned int)(ok & (plain_len == KC_RSA_PREMASTER_LEN)));
+	for (i = 0; i < KC_RSA_PREMASTER_LEN; i++)
+		premaster[i] = (unsigned char)((plain[i] & good) | (random[i] & ~good));
+	kc_cleanse(plain, sizeof(plain));
+	kc_cleanse(random, sizeof(random));
+	return 0;
+}
+
 /* ---- trust store and chain verification ---- */
 
 struct kc_store {

@@ -165,6 +165,14 @@ static int server12_pick_identity(struct ktls_conn *conn, const struct client_he
 	size_t i, j;
 
 	for (i = 0; i < cfg->cf_identity_count; i++) {
+		/* RSA key transport signs nothing: any rsaEncryption key decrypts. */
+		if (kx == KTLS_KX_RSA) {
+			if (!kc_pkey_can_sign(cfg->cf_identities[i].key, KC_SIG_RSA_PKCS1_SHA256))
+				continue;
+			conn->cn_identity = &cfg->cf_identities[i];
+			conn->cn_own_sigscheme = 0;
+			return 1;
+		}
 		for (j = 0; j < conn->cn_peer_sigscheme_count; j++) {
 			uint16_t scheme = conn->cn_peer_sigschemes[j];
 
@@ -192,14 +200,15 @@ static int server12_select(struct ktls_conn *conn, const struct client_hello12 *
 	for (i = 0; i < cfg->cf_suite_count; i++) {
 		const struct ktls_suite *s = cfg->cf_suites[i];
 
-		if (s->version != KTLS_VERSION_TLS12 || s->kx == KTLS_KX_RSA ||
-		    !server12_has_u16(ch->suites, s->id) || !server12_pick_identity(conn, ch, s->kx))
+		if (s->version != KTLS_VERSION_TLS12 || !server12_has_u16(ch->suites, s->id) || !server12_pick_identity(conn, ch, s->kx))
 			continue;
 		conn->cn_suite = s;
 		break;
 	}
 	if (!conn->cn_suite)
 		return ktls_fail(conn, KTLS_ALERT_HANDSHAKE_FAILURE, "no cipher suite in common");
+	if (conn->cn_suite->kx == KTLS_KX_RSA)
+		return 0;	/* no group needed */
 	for (i = 0; i < cfg->cf_group_count; i++) {
 		if (ch->have_groups && server12_has_u16(ch->groups, cfg->cf_groups[i])) {
 			conn->cn_group = ktls_group_by_id(cfg->cf_groups[i]);
@@ -346,7 +355,8 @@ int ktls_server12_handle_client_hello(struct ktls_conn *conn, struct ktls_buf *s
 	    (ret = ktls12_transcript_begin(conn, msg, len)) ||
 	    (ret = server12_write_hello(conn)) ||
 	    (ret = ktls12_write_certificate(conn, conn->cn_identity)) ||
-	    (ret = server12_write_server_key_exchange(conn)) ||
+	    (conn->cn_suite->kx != KTLS_KX_RSA &&
+	     (ret = server12_write_server_key_exchange(conn))) ||
 	    (request_cert && (ret = server12_write_certificate_request(conn))) ||
 	    (ret = ktls_msg_begin(&conn->cn_flight, KTLS_HS_SERVER_HELLO_DONE, &mark)) ||
 	    (ret = ktls_msg_end(conn, &conn->cn_flight, mark)) ||
@@ -369,8 +379,29 @@ static int server12_handle_certificate(struct ktls_conn *conn, const uint8_t *ms
 	return 0;
 }
 
-static int server12_handle_client_key_exchange(struct ktls_conn *conn, const uint8_t *msg,
-					       size_t len)
+/*
+ * RSA key transport: whatever the decryption yields is the premaster
+ * (RFC 5246 7.4.7.1); a bad one shows only as a Finished that does not
+ * verify.
+ */
+static int server12_rsa_premaster(struct ktls_conn *conn, const uint8_t *msg, size_t len)
+{
+	struct ktls_reader r, enc;
+	int ret;
+
+	ktls_reader_init(&r, msg + 4, len - 4);
+	if ((ret = ktls_read_block(&r, 2, 1, &enc)) || (ret = ktls_read_end(&r)))
+		return ktls_fail(conn, ret, "malformed ClientKeyExchange");
+	ret = kc_rsa_decrypt_premaster(conn->cn_identity->key, enc.pos, ktls_reader_left(&enc),
+				       KTLS_VERSION_TLS12, conn->cn_premaster);
+	if (ret)
+		return ktls_fail(conn, KTLS_ALERT_INTERNAL_ERROR, "RSA decryption unavailable");
+	conn->cn_premaster_len = KC_RSA_PREMASTER_LEN;
+	return 0;
+}
+
+/* ECDHE: the client's public value against our ServerKeyExchange key (RFC 8422 5.7). */
+static int server12_ecdhe_premaster(struct ktls_conn *conn, const uint8_t *msg, size_t len)
 {
 	struct ktls_reader r, point;
 	int ret;
@@ -385,7 +416,20 @@ static int server12_handle_client_key_exchange(struct ktls_conn *conn, const uin
 	conn->cn_kex = NULL;
 	if (ret)
 		return ktls_fail(conn, ret, "bad ECDHE public value from the client");
-	if ((ret = ktls_transcript_add(conn, msg, len)) || (ret = ktls12_derive_master(conn)))
+	return 0;
+}
+
+static int server12_handle_client_key_exchange(struct ktls_conn *conn, const uint8_t *msg,
+					       size_t len)
+{
+	int ret;
+
+	if (conn->cn_suite->kx == KTLS_KX_RSA)
+		ret = server12_rsa_premaster(conn, msg, len);
+	else
+		ret = server12_ecdhe_premaster(conn, msg, len);
+	if (ret || (ret = ktls_transcript_add(conn, msg, len)) ||
+	    (ret = ktls12_derive_master(conn)))
 		return ret;
 	conn->cn_state = conn->cn_peer_chain ? KTLS_STATE_SERVER12_EXPECT_CERTIFICATE_VERIFY :
 					       KTLS_STATE_SERVER12_EXPECT_CCS;

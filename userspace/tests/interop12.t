@@ -161,6 +161,21 @@ add_case "server: default (TLS 1.3 only) refuses s_client -tls1_2" ossl_server_c
 	"--cert $C/server-p256.pem --key $C/server-p256.key" "-tls1_2" \
 	fail=protocol_version peer_alert=protocol_version
 
+# --- RSA key transport, only when named
+
+for q in TLS_RSA_WITH_AES_128_GCM_SHA256:AES128-GCM-SHA256 \
+	 TLS_RSA_WITH_AES_256_GCM_SHA384:AES256-GCM-SHA384; do
+	add_case "client: ${q%%:*} vs s_server" ossl_client_case \
+		"-tls1_2 -cert $C/server-rsa.pem -key $C/server-rsa.key -cipher ${q#*:}" \
+		"$OURS12 --ciphers ${q%%:*}" "cipher=${q%%:*}" "group=-" "sigalg=-"
+	add_case "server: ${q%%:*} vs s_client" ossl_server_case \
+		"$OURS12 --cert $C/server-rsa.pem --key $C/server-rsa.key --ciphers ${q%%:*}" \
+		"-tls1_2 -cipher ${q#*:}" "cipher=${q%%:*}"
+done
+add_case "server: RSA key transport not offered unless named" ossl_server_case \
+	"$OURS12 --cert $C/server-rsa.pem --key $C/server-rsa.key" \
+	"-tls1_2 -cipher AES128-GCM-SHA256" fail=handshake_failure peer_alert=handshake_failure
+
 # --- GnuTLS, 1.2 only
 
 if [ "$HAVE_GNUTLS" = 1 ]; then
@@ -187,6 +202,8 @@ if [ "$HAVE_GNUTLS" = 1 ]; then
 			"--x509certfile $C/server-$key.pem --x509keyfile $C/server-$key.key --priority $TLS12:-SIGN-ALL:+SIGN-$gsig" \
 			"$OURS12" "sigalg=$iana"
 	done
+	# No RSA key transport here: GnuTLS wants keyEncipherment in the
+	# certificate, which gencerts.sh's RSA leaves do not have.
 	for k in $CLIENT_TYPES; do
 		add_case "client: mTLS with client key $k vs gnutls-serv" gnutls12_client_case \
 			"--x509certfile $C/server-p256.pem --x509keyfile $C/server-p256.key --priority $TLS12 --require-client-cert --verify-client-cert --x509cafile $C/root.pem" \

@@ -238,9 +238,17 @@ static void test_suites(void)
 							  KTLS_VERSION_TLS13);
 			const char *ident = suite->kx == KTLS_KX_ECDHE_RSA ? "rsa" : "p256";
 
+			struct ktls_config *scfg = config(ident, KTLS_VERSION_TLS12,
+							  KTLS_VERSION_TLS12);
+			char groups[64];
+
+			/* RFC 8422 5.1: the P-256 certificate needs secp256r1 offered. */
+			snprintf(groups, sizeof(groups), "%s,secp256r1", group->name);
 			ktls_config_set_ciphers(ccfg, suite->name);
-			ktls_config_set_groups(ccfg, group->name);
-			pair_init(&p, ccfg, config(ident, KTLS_VERSION_TLS12, KTLS_VERSION_TLS12));
+			ktls_config_set_groups(ccfg, group->id == KC_GROUP_SECP256R1 ?
+					       group->name : groups);
+			ktls_config_set_groups(scfg, group->name);
+			pair_init(&p, ccfg, scfg);
 			handshake(&p);
 			tap_ok(!p.cret && !p.sret, "%s %s: handshake (%s / %s)", suite->name,
 			       group->name, ktls_get_error_detail(p.c), ktls_get_error_detail(p.s));
@@ -485,6 +493,61 @@ static void test_lies(void)
 	}
 }
 
+static void corrupt_key_exchange(void *arg, uint8_t *msg, size_t len)
+{
+	if (msg[0] == KTLS_HS_CLIENT_KEY_EXCHANGE)
+		msg[len / 2] ^= 0x40;
+}
+
+static void test_rsa_key_transport(void)
+{
+	static const char *const suites[] = {
+		"TLS_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_256_GCM_SHA384",
+	};
+	struct ktls_config *ccfg, *scfg;
+	struct pair p;
+	size_t i;
+
+	for (i = 0; i < KTLS_ARRAY_SIZE(suites); i++) {
+		ccfg = config(NULL, KTLS_VERSION_TLS12, KTLS_VERSION_TLS13);
+		scfg = config("rsa", KTLS_VERSION_TLS12, KTLS_VERSION_TLS12);
+		ktls_config_set_ciphers(ccfg, suites[i]);
+		ktls_config_set_ciphers(scfg, suites[i]);
+		pair_init(&p, ccfg, scfg);
+		handshake(&p);
+		tap_ok(!p.cret && !p.sret && !strcmp(ktls_get_cipher_name(p.c), suites[i]) &&
+		       transfer(p.c, p.s, &p.to_s, &p.to_c, 5000) &&
+		       transfer(p.s, p.c, &p.to_c, &p.to_s, 5000),
+		       "%s when named: handshake and data (%s)", suites[i],
+		       ktls_get_error_detail(p.s));
+		pair_free(&p);
+	}
+
+	/* Off by default: a server that only has it finds nothing in common. */
+	scfg = config("rsa", KTLS_VERSION_TLS12, KTLS_VERSION_TLS12);
+	ktls_config_set_ciphers(scfg, suites[0]);
+	pair_init(&p, config(NULL, KTLS_VERSION_TLS12, KTLS_VERSION_TLS13), scfg);
+	handshake(&p);
+	tap_ok(p.sret == KTLS_ALERT_HANDSHAKE_FAILURE, "RSA key transport is not offered by default");
+	pair_free(&p);
+
+	/*
+	 * A premaster that does not decrypt is replaced silently by a random
+	 * one: the keys differ, so the client's Finished record fails.
+	 */
+	ccfg = config(NULL, KTLS_VERSION_TLS12, KTLS_VERSION_TLS13);
+	scfg = config("rsa", KTLS_VERSION_TLS12, KTLS_VERSION_TLS12);
+	ktls_config_set_ciphers(ccfg, suites[0]);
+	ktls_config_set_ciphers(scfg, suites[0]);
+	pair_init(&p, ccfg, scfg);
+	p.chooks.outgoing = corrupt_key_exchange;
+	handshake(&p);
+	tap_ok(p.sret == KTLS_ALERT_BAD_RECORD_MAC,
+	       "corrupted RSA premaster: handshake goes on, the client's Finished fails (%s)",
+	       ktls_get_error_detail(p.s));
+	pair_free(&p);
+}
+
 static void test_renegotiation(void)
 {
 	static const uint8_t hello_request[4] = { KTLS_HS_HELLO_REQUEST, 0, 0, 0 };
@@ -510,7 +573,7 @@ int main(void)
 	size_t len;
 	uint8_t *want;
 
-	tap_plan(24 + 18 * 4 + 12 + 3 + 4 + 4 + 7 + 2);
+	tap_plan(24 + 18 * 4 + 12 + 3 + 4 + 4 + 7 + 2 + 4);
 	kc_init();
 	if (make_certs()) {
 		tap_diag("cannot make certificates in %s", dir);
@@ -580,6 +643,7 @@ int main(void)
 	test_client_auth();
 	test_lies();
 	test_renegotiation();
+	test_rsa_key_transport();
 	run("rm -rf %s", dir);
 	return tap_done();
 }
