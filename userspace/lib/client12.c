@@ -36,7 +36,8 @@ static int client12_server_hello_ext(struct ktls_conn *conn, void *ctx, uint16_t
 		return 0;
 	case KTLS_EXT_EC_POINT_FORMATS:
 		if (ktls_read_block(body, 1, 1, &list))
-			return ktls_fail(conn, KTLS_ALERT_DECODE_ERROR, "malformed ec_point_formats");
+			return ktls_fail(conn, KTLS_ALERT_DECODE_ERROR,
+					 "malformed ec_point_formats");
 		while (!ktls_read_u8(&list, &format))
 			uncompressed |= format == 0;
 		if (!uncompressed)
@@ -289,9 +290,11 @@ static const struct ktls_identity *client12_pick_identity(struct ktls_conn *conn
 	size_t i, j;
 
 	for (i = 0; i < conn->cn_peer_sigscheme_count; i++) {
+		uint16_t id = conn->cn_peer_sigschemes[i];
+
 		for (j = 0; j < cfg->cf_identity_count; j++) {
-			if (kc_pkey_can_sign(cfg->cf_identities[j].key, conn->cn_peer_sigschemes[i])) {
-				*scheme = conn->cn_peer_sigschemes[i];
+			if (kc_pkey_can_sign(cfg->cf_identities[j].key, id)) {
+				*scheme = id;
 				return &cfg->cf_identities[j];
 			}
 		}

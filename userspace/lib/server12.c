@@ -200,7 +200,8 @@ static int server12_select(struct ktls_conn *conn, const struct client_hello12 *
 	for (i = 0; i < cfg->cf_suite_count; i++) {
 		const struct ktls_suite *s = cfg->cf_suites[i];
 
-		if (s->version != KTLS_VERSION_TLS12 || !server12_has_u16(ch->suites, s->id) || !server12_pick_identity(conn, ch, s->kx))
+		if (s->version != KTLS_VERSION_TLS12 || !server12_has_u16(ch->suites, s->id) ||
+		    !server12_pick_identity(conn, ch, s->kx))
 			continue;
 		conn->cn_suite = s;
 		break;
