@@ -398,6 +398,7 @@ static size_t hello_ext(const uint8_t *msg, size_t len, uint16_t type)
 
 enum lie {
 	LIE_SUITE, LIE_COMPRESSION, LIE_NO_EMS, LIE_SKE_SIGNATURE, LIE_FINISHED, LIE_SENTINEL,
+	LIE_SERVER_NO_EMS,
 };
 
 static void lie(void *arg, uint8_t *msg, size_t len)
@@ -418,6 +419,18 @@ static void lie(void *arg, uint8_t *msg, size_t len)
 		if (msg[0] == KTLS_HS_CLIENT_HELLO &&
 		    (ext = hello_ext(msg, len, KTLS_EXT_EXTENDED_MASTER_SECRET)))
 			msg[ext] = 0xfa;	/* an extension the server ignores */
+		break;
+	case LIE_SERVER_NO_EMS:
+		/*
+		 * ec_point_formats swallows the empty extended_master_secret
+		 * after it: its four bytes become point formats.
+		 */
+		if (msg[0] == KTLS_HS_SERVER_HELLO &&
+		    (ext = hello_ext(msg, len, KTLS_EXT_EC_POINT_FORMATS)) &&
+		    ext + 9 + 4 <= len && msg[ext + 6] == 0x00 && msg[ext + 7] == 0x17) {
+			msg[ext + 3] += 4;
+			msg[ext + 4] += 4;
+		}
 		break;
 	case LIE_SKE_SIGNATURE:
 		if (msg[0] == KTLS_HS_SERVER_KEY_EXCHANGE)
@@ -449,6 +462,7 @@ static void test_lies(void)
 		{ LIE_SUITE, 1, KTLS_ALERT_ILLEGAL_PARAMETER, "server picks a suite not offered" },
 		{ LIE_COMPRESSION, 1, KTLS_ALERT_ILLEGAL_PARAMETER, "server picks compression" },
 		{ LIE_NO_EMS, 0, KTLS_ALERT_HANDSHAKE_FAILURE, "client without EMS" },
+		{ LIE_SERVER_NO_EMS, 1, KTLS_ALERT_HANDSHAKE_FAILURE, "server without EMS" },
 		{ LIE_SKE_SIGNATURE, 1, KTLS_ALERT_DECRYPT_ERROR,
 		  "ServerKeyExchange with a bad signature" },
 		{ LIE_FINISHED, 0, KTLS_ALERT_DECRYPT_ERROR, "client Finished tampered" },
@@ -548,6 +562,44 @@ static void test_rsa_key_transport(void)
 	pair_free(&p);
 }
 
+/* The server's premaster decryption: right, wrong version, wrong length, garbage. */
+static void test_rsa_decrypt(void)
+{
+	uint8_t premaster[48], enc[KC_MAX_SIGNATURE], out[48], out2[48];
+	struct kc_chain *chain = NULL;
+	struct kc_pkey *key = NULL;
+	char cert[256], keyfile[256];
+	size_t enc_len = sizeof(enc);
+
+	snprintf(cert, sizeof(cert), "%s/rsa.pem", dir);
+	snprintf(keyfile, sizeof(keyfile), "%s/rsa.key", dir);
+	kc_chain_load(cert, &chain);
+	kc_pkey_load(keyfile, &key);
+	fill(premaster, sizeof(premaster), 0x10);
+	premaster[0] = 0x03;
+	premaster[1] = 0x03;
+	tap_ok(chain && key && !kc_rsa_encrypt(chain, premaster, 48, enc, &enc_len) &&
+	       !kc_rsa_decrypt_premaster(key, enc, enc_len, KTLS_VERSION_TLS12, out) &&
+	       !memcmp(out, premaster, 48), "RSA premaster decrypts");
+	premaster[1] = 0x02;
+	enc_len = sizeof(enc);
+	tap_ok(!kc_rsa_encrypt(chain, premaster, 48, enc, &enc_len) &&
+	       !kc_rsa_decrypt_premaster(key, enc, enc_len, KTLS_VERSION_TLS12, out) &&
+	       memcmp(out, premaster, 48) &&
+	       !kc_rsa_decrypt_premaster(key, enc, enc_len, KTLS_VERSION_TLS12, out2) &&
+	       memcmp(out, out2, 48), "wrong version in the premaster: a fresh random one, no error");
+	enc_len = sizeof(enc);
+	tap_ok(!kc_rsa_encrypt(chain, premaster, 47, enc, &enc_len) &&
+	       !kc_rsa_decrypt_premaster(key, enc, enc_len, KTLS_VERSION_TLS12, out) &&
+	       memcmp(out, premaster, 47), "47-byte premaster: random, no error");
+	enc[10] ^= 0x55;
+	tap_ok(!kc_rsa_decrypt_premaster(key, enc, enc_len, KTLS_VERSION_TLS12, out) &&
+	       !kc_rsa_decrypt_premaster(key, enc, 17, KTLS_VERSION_TLS12, out2),
+	       "garbage and short ciphertexts: random premasters, no error");
+	kc_chain_free(chain);
+	kc_pkey_free(key);
+}
+
 static void test_renegotiation(void)
 {
 	static const uint8_t hello_request[4] = { KTLS_HS_HELLO_REQUEST, 0, 0, 0 };
@@ -573,7 +625,7 @@ int main(void)
 	size_t len;
 	uint8_t *want;
 
-	tap_plan(24 + 18 * 4 + 12 + 3 + 4 + 4 + 7 + 2 + 4);
+	tap_plan(24 + 18 * 4 + 12 + 3 + 4 + 4 + 8 + 2 + 4 + 4);
 	kc_init();
 	if (make_certs()) {
 		tap_diag("cannot make certificates in %s", dir);
@@ -644,6 +696,7 @@ int main(void)
 	test_lies();
 	test_renegotiation();
 	test_rsa_key_transport();
+	test_rsa_decrypt();
 	run("rm -rf %s", dir);
 	return tap_done();
 }
