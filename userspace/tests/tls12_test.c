@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/tls.h>
+#include <sys/socket.h>
 
 #include "ktls_int.h"
 #include "tap.h"
@@ -600,6 +602,51 @@ static void test_rsa_decrypt(void)
 	kc_pkey_free(key);
 }
 
+/* What ktls_install() hands the kernel for a TLS 1.2 connection, through the seam. */
+static struct {
+	int names[8];
+	union ktls_crypto_info info[2];
+	size_t count, infos;
+} seen;
+
+static int seen_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	if (seen.count < KTLS_ARRAY_SIZE(seen.names))
+		seen.names[seen.count++] = name;
+	if (level == SOL_TLS && (name == TLS_TX || name == TLS_RX) && seen.infos < 2 &&
+	    len <= sizeof(seen.info[0]))
+		memcpy(&seen.info[seen.infos++], val, len);
+	return 0;
+}
+
+static void test_install(void)
+{
+	static const struct ktls_syscalls sys = { .setsockopt = seen_setsockopt };
+	struct ktls_install_opts opts = { 0 };
+	struct ktls_install_status status;
+	struct ktls_buf plain = { 0 };
+	union ktls_crypto_info tx;
+	struct pair p;
+	size_t i, len;
+	int ret, nopad = 0;
+
+	pair_init(&p, config(NULL, KTLS_VERSION_TLS12, KTLS_VERSION_TLS13),
+		  config("p256", KTLS_VERSION_TLS12, KTLS_VERSION_TLS12));
+	handshake(&p);
+	ktls_export_crypto_info(p.c, KTLS_DIR_TX, &tx, &len);
+	memset(&seen, 0, sizeof(seen));
+	ktls_set_syscalls(&sys);
+	ret = ktls_install(p.c, 99, NULL, 0, &plain, &opts, &status);
+	ktls_set_syscalls(NULL);
+	for (i = 0; i < seen.count; i++)
+		nopad |= seen.names[i] == TLS_RX_EXPECT_NO_PAD;
+	tap_ok(!ret && seen.infos == 2 && seen.info[0].info.version == TLS_1_2_VERSION &&
+	       seen.info[1].info.version == TLS_1_2_VERSION && !memcmp(&seen.info[0], &tx, len) &&
+	       !nopad, "kTLS install of TLS 1.2: TLS_1_2_VERSION both ways, no TLS_RX_EXPECT_NO_PAD");
+	ktls_buf_dispose(&plain);
+	pair_free(&p);
+}
+
 static void test_renegotiation(void)
 {
 	static const uint8_t hello_request[4] = { KTLS_HS_HELLO_REQUEST, 0, 0, 0 };
@@ -625,7 +672,7 @@ int main(void)
 	size_t len;
 	uint8_t *want;
 
-	tap_plan(24 + 18 * 4 + 12 + 3 + 4 + 4 + 8 + 2 + 4 + 4);
+	tap_plan(24 + 18 * 4 + 12 + 3 + 4 + 4 + 8 + 2 + 4 + 4 + 1);
 	kc_init();
 	if (make_certs()) {
 		tap_diag("cannot make certificates in %s", dir);
@@ -697,6 +744,7 @@ int main(void)
 	test_renegotiation();
 	test_rsa_key_transport();
 	test_rsa_decrypt();
+	test_install();
 	run("rm -rf %s", dir);
 	return tap_done();
 }
