@@ -65,10 +65,11 @@ static int client_write_hello_extensions(struct ktls_conn *conn, struct ktls_buf
 	for (i = 0; i < cfg->cf_group_count; i++)
 		if ((ret = ktls_buf_push_u16(b, cfg->cf_groups[i])))
 			return ret;
+	/* TLS 1.2 peers may sign with PKCS#1 v1.5 (RFC 8446 4.2.3). */
 	if ((ret = ktls_buf_close_block(b, 2, list)) ||
 	    (ret = ktls_ext_end(b, ext)) ||
 	    (ret = ktls_ext_begin(b, KTLS_EXT_SIGNATURE_ALGORITHMS, &ext)) ||
-	    (ret = ktls_write_sigschemes(b, 1)) ||
+	    (ret = ktls_write_sigschemes(b, !ktls12_client_offers(cfg))) ||
 	    (ret = ktls_ext_end(b, ext)) ||
 	    (ret = ktls_ext_begin(b, KTLS_EXT_SIGNATURE_ALGORITHMS_CERT, &ext)) ||
 	    (ret = ktls_write_sigschemes(b, 0)) ||
@@ -80,20 +81,28 @@ static int client_write_hello_extensions(struct ktls_conn *conn, struct ktls_buf
 	     (ret = ktls_buf_push(b, cfg->cf_alpn, cfg->cf_alpn_len)) ||
 	     (ret = ktls_ext_end(b, ext))))
 		return ret;
-	ret = ktls_kex_generate(conn, conn->cn_group->id, pub, &pub_len);
-	if (ret)
-		return ret;
-	if ((ret = ktls_ext_begin(b, KTLS_EXT_KEY_SHARE, &ext)) ||
-	    (ret = ktls_buf_open_block(b, 2, &list)) ||
-	    (ret = ktls_buf_push_u16(b, conn->cn_group->id)) ||
-	    (ret = ktls_buf_push_u16(b, (uint16_t)pub_len)) ||
-	    (ret = ktls_buf_push(b, pub, pub_len)) ||
-	    (ret = ktls_buf_close_block(b, 2, list)) ||
-	    (ret = ktls_ext_end(b, ext)) ||
-	    (ret = ktls_ext_begin(b, KTLS_EXT_SUPPORTED_VERSIONS, &ext)) ||
-	    (ret = ktls_buf_push_u8(b, 2)) ||
-	    (ret = ktls_buf_push_u16(b, KTLS_VERSION_TLS13)) ||
+	if (cfg->cf_max_version >= KTLS_VERSION_TLS13) {
+		ret = ktls_kex_generate(conn, conn->cn_group->id, pub, &pub_len);
+		if (ret)
+			return ret;
+		if ((ret = ktls_ext_begin(b, KTLS_EXT_KEY_SHARE, &ext)) ||
+		    (ret = ktls_buf_open_block(b, 2, &list)) ||
+		    (ret = ktls_buf_push_u16(b, conn->cn_group->id)) ||
+		    (ret = ktls_buf_push_u16(b, (uint16_t)pub_len)) ||
+		    (ret = ktls_buf_push(b, pub, pub_len)) ||
+		    (ret = ktls_buf_close_block(b, 2, list)) ||
+		    (ret = ktls_ext_end(b, ext)))
+			return ret;
+	}
+	if ((ret = ktls_ext_begin(b, KTLS_EXT_SUPPORTED_VERSIONS, &ext)) ||
+	    (ret = ktls_buf_open_block(b, 1, &list)) ||
+	    (cfg->cf_max_version >= KTLS_VERSION_TLS13 &&
+	     (ret = ktls_buf_push_u16(b, KTLS_VERSION_TLS13))) ||
+	    (ktls12_client_offers(cfg) && (ret = ktls_buf_push_u16(b, KTLS_VERSION_TLS12))) ||
+	    (ret = ktls_buf_close_block(b, 1, list)) ||
 	    (ret = ktls_ext_end(b, ext)))
+		return ret;
+	if (ktls12_client_offers(cfg) && (ret = ktls12_write_hello_extensions(conn, b)))
 		return ret;
 	if (conn->cn_cookie.off &&
 	    ((ret = ktls_ext_begin(b, KTLS_EXT_COOKIE, &ext)) ||
@@ -118,9 +127,14 @@ static int client_send_hello(struct ktls_conn *conn, struct ktls_buf *sendbuf)
 	    (ret = ktls_buf_push(b, conn->cn_session_id, conn->cn_session_id_len)) ||
 	    (ret = ktls_buf_open_block(b, 2, &block)))
 		return ret;
-	for (i = 0; i < cfg->cf_suite_count; i++)
-		if ((ret = ktls_buf_push_u16(b, cfg->cf_suites[i]->id)))
+	for (i = 0; i < cfg->cf_suite_count; i++) {
+		const struct ktls_suite *s = cfg->cf_suites[i];
+
+		if (s->version < cfg->cf_min_version || s->version > cfg->cf_max_version)
+			continue;
+		if ((ret = ktls_buf_push_u16(b, s->id)))
 			return ret;
+	}
 	if ((ret = ktls_buf_close_block(b, 2, block)) ||
 	    (ret = ktls_buf_push_u8(b, 1)) ||
 	    (ret = ktls_buf_push_u8(b, 0)) ||	/* null compression only */
@@ -159,6 +173,7 @@ struct server_hello_exts {
 	const uint8_t *cookie;
 	size_t cookie_len;
 	int is_hrr;
+	uint16_t tls12_ext;	/* an extension only TLS 1.2 may answer */
 };
 
 static int client_server_hello_ext(struct ktls_conn *conn, void *ctx, uint16_t type,
@@ -190,6 +205,12 @@ static int client_server_hello_ext(struct ktls_conn *conn, void *ctx, uint16_t t
 		sh->cookie_len = ktls_reader_left(&cookie);
 		break;
 	default:
+		/* A TLS 1.2 ServerHello is parsed again by client12.c. */
+		if (!sh->is_hrr && ktls12_client_offers(conn->cn_cfg)) {
+			sh->tls12_ext = type;
+			body->pos = body->end;
+			return 0;
+		}
 		return client_unexpected_extension(conn, type,
 						   sh->is_hrr ? "HelloRetryRequest" : "ServerHello");
 	}
@@ -284,6 +305,10 @@ static int client_handle_server_hello(struct ktls_conn *conn, struct ktls_buf *s
 		if (ret)
 			return ret;
 	}
+	if (!sh.have_version && ktls12_client_offers(cfg) && !sh.is_hrr && !conn->cn_did_hrr)
+		return ktls_client12_handle_server_hello(conn, msg, len);
+	if (sh.tls12_ext)
+		return client_unexpected_extension(conn, sh.tls12_ext, "ServerHello");
 	if (!sh.have_version) {
 		if (!memcmp(random + 24, ktls_downgrade_tls12, 8) ||
 		    !memcmp(random + 24, ktls_downgrade_tls11, 8))
@@ -292,7 +317,8 @@ static int client_handle_server_hello(struct ktls_conn *conn, struct ktls_buf *s
 		return ktls_fail(conn, KTLS_ALERT_PROTOCOL_VERSION,
 				 "server does not speak TLS 1.3 (version 0x%04x)", legacy_version);
 	}
-	if (sh.version != KTLS_VERSION_TLS13 || legacy_version != KTLS_VERSION_TLS12)
+	if (sh.version != KTLS_VERSION_TLS13 || legacy_version != KTLS_VERSION_TLS12 ||
+	    cfg->cf_max_version < KTLS_VERSION_TLS13)
 		return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
 				 "server selected version 0x%04x we did not offer", sh.version);
 	if (ktls_reader_left(&session_id) != conn->cn_session_id_len ||
@@ -303,7 +329,8 @@ static int client_handle_server_hello(struct ktls_conn *conn, struct ktls_buf *s
 		return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
 				 "server selected compression method %u", compression);
 	for (i = 0; i < cfg->cf_suite_count; i++)
-		if (cfg->cf_suites[i]->id == suite_id)
+		if (cfg->cf_suites[i]->id == suite_id &&
+		    cfg->cf_suites[i]->version == KTLS_VERSION_TLS13)
 			break;
 	if (i == cfg->cf_suite_count || (conn->cn_suite && conn->cn_suite->id != suite_id))
 		return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
@@ -513,6 +540,8 @@ int ktls_client_handle_message(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 {
 	uint8_t type = msg[0];
 
+	if (conn->cn_version == KTLS_VERSION_TLS12)
+		return ktls_client12_handle_message(conn, sendbuf, msg, len);
 	switch (conn->cn_state) {
 	case KTLS_STATE_CLIENT_EXPECT_SERVER_HELLO:
 	case KTLS_STATE_CLIENT_EXPECT_SECOND_SERVER_HELLO:

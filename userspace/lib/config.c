@@ -36,7 +36,8 @@ struct ktls_config *ktls_config_new(void)
 	for (i = 0; ktls_groups[i].id; i++)
 		cfg->cf_groups[cfg->cf_group_count++] = ktls_groups[i].id;
 	for (i = 0; ktls_suites[i].id; i++)
-		cfg->cf_suites[cfg->cf_suite_count++] = &ktls_suites[i];
+		if (ktls_suites[i].kx != KTLS_KX_RSA)
+			cfg->cf_suites[cfg->cf_suite_count++] = &ktls_suites[i];
 	cfg->cf_min_version = KTLS_VERSION_TLS13;
 	cfg->cf_max_version = KTLS_VERSION_TLS13;
 	cfg->cf_middlebox_compat = 1;
@@ -258,9 +259,6 @@ int ktls_config_set_versions(struct ktls_config *cfg, uint16_t min, uint16_t max
 {
 	if (min < KTLS_VERSION_TLS12 || max > KTLS_VERSION_TLS13 || min > max)
 		return config_fail(cfg, KTLS_ERROR_CONFIG, "unsupported version range");
-	/* TLS 1.2 is not implemented yet: a range must include TLS 1.3. */
-	if (max < KTLS_VERSION_TLS13)
-		return config_fail(cfg, KTLS_ERROR_CONFIG, "TLS 1.2 is not supported yet");
 	cfg->cf_min_version = min;
 	cfg->cf_max_version = max;
 	return 0;

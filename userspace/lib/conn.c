@@ -48,6 +48,7 @@ void ktls_conn_free(struct ktls_conn *conn)
 	ktls_buf_dispose(&conn->cn_cookie);
 	ktls_buf_dispose(&conn->cn_hs_in);
 	ktls_buf_dispose(&conn->cn_flight);
+	ktls_buf_dispose(&conn->cn_hs_log);
 	free(conn->cn_server_name);
 	free(conn->cn_alpn);
 	conn_free_ticket(conn);
@@ -112,8 +113,10 @@ int ktls_conn_fail(struct ktls_conn *conn, struct ktls_buf *sendbuf, int err)
 		ktls_fail(conn, err, "%s", ktls_error_string(err));
 	ktls_buf_dispose(&conn->cn_flight);
 	ktls_buf_dispose(&conn->cn_hs_in);
+	ktls_buf_dispose(&conn->cn_hs_log);
 	kc_cleanse(conn->cn_secret, sizeof(conn->cn_secret));
 	kc_cleanse(conn->cn_client_ap, sizeof(conn->cn_client_ap));
+	kc_cleanse(conn->cn_premaster, sizeof(conn->cn_premaster));
 	conn->cn_error = err;
 	conn->cn_state = KTLS_STATE_FAILED;
 	return err;
@@ -205,9 +208,22 @@ static int conn_handle_key_update(struct ktls_conn *conn, struct ktls_buf *sendb
 	return conn_write_key_update(conn, sendbuf, 0);
 }
 
+/* TLS 1.2 after the handshake: renegotiation is refused (RFC 5746 4.2, 4.4). */
+static int conn_handle_post_handshake12(struct ktls_conn *conn, const uint8_t *msg)
+{
+	int is_client = conn->cn_role == KTLS_ROLE_CLIENT;
+
+	if (msg[0] == (is_client ? KTLS_HS_HELLO_REQUEST : KTLS_HS_CLIENT_HELLO))
+		return ktls_fail(conn, KTLS_ALERT_NO_RENEGOTIATION, "renegotiation refused");
+	return ktls_fail(conn, KTLS_ALERT_UNEXPECTED_MESSAGE,
+			 "unexpected post-handshake message %u", msg[0]);
+}
+
 static int conn_handle_post_handshake(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 				      const uint8_t *msg, size_t len)
 {
+	if (conn->cn_version == KTLS_VERSION_TLS12)
+		return conn_handle_post_handshake12(conn, msg);
 	switch (msg[0]) {
 	case KTLS_HS_NEW_SESSION_TICKET:
 		return conn_handle_new_session_ticket(conn, msg, len);
@@ -262,6 +278,13 @@ int ktls_conn_handshake_fragment(struct ktls_conn *conn, struct ktls_buf *sendbu
 static int conn_handle_ccs(struct ktls_conn *conn, const uint8_t *frag, size_t len)
 {
 	int before_first_hello = conn->cn_state == KTLS_STATE_SERVER_EXPECT_CLIENT_HELLO;
+
+	/* In TLS 1.2 it switches the peer's keys; it may come only where expected. */
+	if (conn->cn_version == KTLS_VERSION_TLS12 && !conn_is_established(conn)) {
+		if (len != 1 || frag[0] != 1)
+			return ktls_fail(conn, KTLS_ALERT_DECODE_ERROR, "malformed change_cipher_spec");
+		return ktls12_handle_ccs(conn);
+	}
 
 	/* Dropped once, as RFC 8446 5 says; never after the handshake. */
 	if (len != 1 || frag[0] != 1 || before_first_hello || conn->cn_received_ccs ||
@@ -433,7 +456,8 @@ int ktls_send_close_notify(struct ktls_conn *conn, struct ktls_buf *sendbuf)
 
 int ktls_send_key_update(struct ktls_conn *conn, struct ktls_buf *sendbuf, int request_update)
 {
-	if (!conn_is_established(conn) || conn->cn_sent_close_notify || conn->cn_kernel_tx)
+	if (!conn_is_established(conn) || conn->cn_sent_close_notify || conn->cn_kernel_tx ||
+	    conn->cn_version != KTLS_VERSION_TLS13)
 		return KTLS_ERROR_STATE;
 	return conn_write_key_update(conn, sendbuf, request_update);
 }
@@ -559,20 +583,26 @@ int ktls_export_crypto_info(const struct ktls_conn *conn, enum ktls_direction di
 	for (i = 0; i < 8; i++)
 		seq[i] = (uint8_t)(p->seq >> (56 - 8 * i));
 	memset(info, 0, sizeof(*info));
-	info->info.version = TLS_1_3_VERSION;
+	info->info.version = p->tls12 ? TLS_1_2_VERSION : TLS_1_3_VERSION;
 	info->info.cipher_type = p->suite->kernel_cipher_type;
-	/* For TLS 1.3 kTLS takes the 12-byte IV as salt (4) + iv (8). */
+	/*
+	 * TLS 1.3 and TLS 1.2 ChaCha20: kTLS takes the 12-byte IV as salt (4)
+	 * + iv (8), or whole. TLS 1.2 GCM: salt is the implicit 4 bytes and iv
+	 * the next explicit nonce, which we keep equal to the sequence number.
+	 */
 	switch (p->suite->kernel_cipher_type) {
 	case TLS_CIPHER_AES_GCM_128:
 		memcpy(info->aes_gcm_128.salt, p->iv, TLS_CIPHER_AES_GCM_128_SALT_SIZE);
-		memcpy(info->aes_gcm_128.iv, p->iv + 4, TLS_CIPHER_AES_GCM_128_IV_SIZE);
+		memcpy(info->aes_gcm_128.iv, p->tls12 ? seq : p->iv + 4,
+		       TLS_CIPHER_AES_GCM_128_IV_SIZE);
 		memcpy(info->aes_gcm_128.key, p->key, TLS_CIPHER_AES_GCM_128_KEY_SIZE);
 		memcpy(info->aes_gcm_128.rec_seq, seq, sizeof(seq));
 		*info_len = sizeof(info->aes_gcm_128);
 		return 0;
 	case TLS_CIPHER_AES_GCM_256:
 		memcpy(info->aes_gcm_256.salt, p->iv, TLS_CIPHER_AES_GCM_256_SALT_SIZE);
-		memcpy(info->aes_gcm_256.iv, p->iv + 4, TLS_CIPHER_AES_GCM_256_IV_SIZE);
+		memcpy(info->aes_gcm_256.iv, p->tls12 ? seq : p->iv + 4,
+		       TLS_CIPHER_AES_GCM_256_IV_SIZE);
 		memcpy(info->aes_gcm_256.key, p->key, TLS_CIPHER_AES_GCM_256_KEY_SIZE);
 		memcpy(info->aes_gcm_256.rec_seq, seq, sizeof(seq));
 		*info_len = sizeof(info->aes_gcm_256);

@@ -149,6 +149,23 @@ void kc_chain_free(struct kc_chain *chain);
 int kc_verify(const struct kc_chain *chain, uint16_t scheme, const void *tbs, size_t tbs_len,
 	      const uint8_t *sig, size_t sig_len);
 
+/* kc_verify() as TLS 1.2 means it: an ECDSA scheme fixes the hash, not the curve. */
+int kc_verify_tls12(const struct kc_chain *chain, uint16_t scheme, const void *tbs,
+		    size_t tbs_len, const uint8_t *sig, size_t sig_len);
+
+/* RSA key transport of TLS 1.2 (PKCS#1 v1.5 encryption). */
+#define KC_RSA_PREMASTER_LEN	48
+/* Encrypts to the leaf's RSA key; @out holds KC_MAX_SIGNATURE bytes. */
+int kc_rsa_encrypt(const struct kc_chain *chain, const void *in, size_t len,
+		   uint8_t *out, size_t *out_len);
+/*
+ * Decrypts a premaster secret without an oracle (RFC 5246 7.4.7.1): bad
+ * padding, length or version yield a random premaster, in constant time,
+ * and still 0. Errors only for an unusable key or a broken CSPRNG.
+ */
+int kc_rsa_decrypt_premaster(const struct kc_pkey *key, const uint8_t *in, size_t len,
+			     uint16_t client_version, uint8_t *premaster);
+
 /* Trust store. */
 struct kc_store;
 struct kc_store *kc_store_new(void);

@@ -1447,18 +1447,12 @@ int kc_chain_subject(const struct kc_chain *chain, char *buf, size_t size)
 	return 0;
 }
 
-int kc_verify(const struct kc_chain *chain, uint16_t scheme, const void *tbs, size_t tbs_len,
-	      const uint8_t *sig, size_t sig_len)
+static int kc_verify_scheme(const struct kc_chain *chain, const struct kc_scheme_info *s,
+			    const void *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len)
 {
-	const struct kc_scheme_info *s;
 	EVP_MD_CTX *ctx;
 	int ret;
 
-	if (!chain->count)
-		return KTLS_ERROR_INVALID_ARGUMENT;
-	s = kc_scheme_for_key(&chain->leaf, scheme);
-	if (!s)
-		return KTLS_ALERT_ILLEGAL_PARAMETER;
 	ret = kc_init();
 	if (ret)
 		return ret;
@@ -1472,6 +1466,108 @@ int kc_verify(const struct kc_chain *chain, uint16_t scheme, const void *tbs, si
 	}
 	EVP_MD_CTX_free(ctx);
 	return ret;
+}
+
+int kc_verify(const struct kc_chain *chain, uint16_t scheme, const void *tbs, size_t tbs_len,
+	      const uint8_t *sig, size_t sig_len)
+{
+	const struct kc_scheme_info *s;
+
+	if (!chain->count)
+		return KTLS_ERROR_INVALID_ARGUMENT;
+	s = kc_scheme_for_key(&chain->leaf, scheme);
+	if (!s)
+		return KTLS_ALERT_ILLEGAL_PARAMETER;
+	return kc_verify_scheme(chain, s, tbs, tbs_len, sig, sig_len);
+}
+
+static int kc_kind_is_ecdsa(enum kc_key_kind kind)
+{
+	return kind == KC_KEY_P256 || kind == KC_KEY_P384 || kind == KC_KEY_P521;
+}
+
+int kc_verify_tls12(const struct kc_chain *chain, uint16_t scheme, const void *tbs,
+		    size_t tbs_len, const uint8_t *sig, size_t sig_len)
+{
+	size_t i;
+
+	if (!chain->count)
+		return KTLS_ERROR_INVALID_ARGUMENT;
+	/* In TLS 1.2 an ECDSA scheme names the hash only: any curve signs with it. */
+	for (i = 0; i < KC_ARRAY_SIZE(kc_schemes); i++)
+		if (kc_schemes[i].scheme == scheme && kc_kind_is_ecdsa(kc_schemes[i].key) &&
+		    kc_kind_is_ecdsa(chain->leaf.kind))
+			return kc_verify_scheme(chain, &kc_schemes[i], tbs, tbs_len, sig, sig_len);
+	return kc_verify(chain, scheme, tbs, tbs_len, sig, sig_len);
+}
+
+/* ---- RSA key transport (TLS 1.2, RFC 5246 7.4.7.1) ---- */
+
+int kc_rsa_encrypt(const struct kc_chain *chain, const void *in, size_t len,
+		   uint8_t *out, size_t *out_len)
+{
+	EVP_PKEY_CTX *ctx;
+	int ret = KTLS_ERROR_LIBRARY;
+
+	if (!chain->count || chain->leaf.kind != KC_KEY_RSA)
+		return KTLS_ALERT_ILLEGAL_PARAMETER;
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, X509_get0_pubkey(chain->certs[0].x509), NULL);
+	if (!ctx)
+		return KTLS_ERROR_NO_MEMORY;
+	if (EVP_PKEY_encrypt_init(ctx) > 0 &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) > 0 &&
+	    EVP_PKEY_encrypt(ctx, out, out_len, in, len) > 0)
+		ret = 0;
+	ERR_clear_error();
+	EVP_PKEY_CTX_free(ctx);
+	return ret;
+}
+
+/*
+ * The Bleichenbacher countermeasure: a random premaster is made first,
+ * and the decrypted one replaces it only when padding, length and the
+ * version in it are all right, chosen with a mask rather than a branch.
+ * libcrypto's RSA_PKCS1_WITH_TLS_PADDING (3.0 and later) already does
+ * the padding and version checks in constant time and hands back its own
+ * random on failure; the mask here also covers the calls that fail
+ * outright (a ciphertext of the wrong length), so every failure looks
+ * the same to the peer: a Finished that does not verify.
+ */
+int kc_rsa_decrypt_premaster(const struct kc_pkey *key, const uint8_t *in, size_t len,
+			     uint16_t client_version, uint8_t *premaster)
+{
+	uint8_t random[KC_RSA_PREMASTER_LEN], plain[KC_MAX_SIGNATURE];
+	size_t plain_len = sizeof(plain), i;
+	unsigned int version = client_version;
+	OSSL_PARAM params[2];
+	EVP_PKEY_CTX *ctx;
+	unsigned char good;
+	int ok = 0;
+
+	if (key->facts.kind != KC_KEY_RSA)
+		return KTLS_ERROR_INVALID_ARGUMENT;
+	if (kc_random(random, sizeof(random)))
+		return KTLS_ERROR_LIBRARY;
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+	if (!ctx) {
+		kc_cleanse(random, sizeof(random));
+		return KTLS_ERROR_NO_MEMORY;
+	}
+	params[0] = OSSL_PARAM_construct_uint(OSSL_ASYM_CIPHER_PARAM_TLS_CLIENT_VERSION, &version);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_PKEY_decrypt_init(ctx) > 0 &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_WITH_TLS_PADDING) > 0 &&
+	    EVP_PKEY_CTX_set_params(ctx, params) > 0)
+		ok = EVP_PKEY_decrypt(ctx, plain, &plain_len, in, len) > 0;
+	ERR_clear_error();
+	EVP_PKEY_CTX_free(ctx);
+	/* good is 0xff when ok and 48 bytes came out, else 0, without branching on them. */
+	good = (unsigned char)(0u - (unsigned int)(ok & (plain_len == KC_RSA_PREMASTER_LEN)));
+	for (i = 0; i < KC_RSA_PREMASTER_LEN; i++)
+		premaster[i] = (unsigned char)((plain[i] & good) | (random[i] & ~good));
+	kc_cleanse(plain, sizeof(plain));
+	kc_cleanse(random, sizeof(random));
+	return 0;
 }
 
 /* ---- trust store and chain verification ---- */

@@ -38,9 +38,15 @@ int ktls_transcript_start(struct ktls_conn *conn)
 
 int ktls_transcript_add(struct ktls_conn *conn, const uint8_t *msg, size_t len)
 {
+	int ret;
+
 	/* A client does not know the hash before ServerHello: keep ClientHello. */
 	if (!conn->cn_transcript)
 		return ktls_buf_push(&conn->cn_client_hello, msg, len);
+	/* TLS 1.2 CertificateVerify signs the messages, not their hash. */
+	if (conn->cn_version == KTLS_VERSION_TLS12 &&
+	    (ret = ktls_buf_push(&conn->cn_hs_log, msg, len)))
+		return ret;
 	return kc_hash_update(conn->cn_transcript, msg, len);
 }
 
@@ -270,7 +276,7 @@ int ktls_write_finished(struct ktls_conn *conn)
 	return ret;
 }
 
-static int ktls_verify_peer_chain(struct ktls_conn *conn)
+int ktls_verify_peer_chain(struct ktls_conn *conn)
 {
 	const struct ktls_config *cfg = conn->cn_cfg;
 	int is_client = conn->cn_role == KTLS_ROLE_CLIENT;

@@ -28,6 +28,7 @@
 #define KTLS_CT_APPLICATION_DATA	23
 
 /* Handshake message types. */
+#define KTLS_HS_HELLO_REQUEST		0
 #define KTLS_HS_CLIENT_HELLO		1
 #define KTLS_HS_SERVER_HELLO		2
 #define KTLS_HS_NEW_SESSION_TICKET	4
@@ -46,9 +47,12 @@
 /* Extensions. */
 #define KTLS_EXT_SERVER_NAME		0
 #define KTLS_EXT_SUPPORTED_GROUPS	10
+#define KTLS_EXT_EC_POINT_FORMATS	11
 #define KTLS_EXT_SIGNATURE_ALGORITHMS	13
 #define KTLS_EXT_ALPN			16
+#define KTLS_EXT_EXTENDED_MASTER_SECRET	23
 #define KTLS_EXT_RECORD_SIZE_LIMIT	28
+#define KTLS_EXT_SESSION_TICKET		35
 #define KTLS_EXT_PRE_SHARED_KEY		41
 #define KTLS_EXT_EARLY_DATA		42
 #define KTLS_EXT_SUPPORTED_VERSIONS	43
@@ -57,6 +61,10 @@
 #define KTLS_EXT_CERTIFICATE_AUTHORITIES 47
 #define KTLS_EXT_SIGNATURE_ALGORITHMS_CERT 50
 #define KTLS_EXT_KEY_SHARE		51
+#define KTLS_EXT_RENEGOTIATION_INFO	0xff01
+
+/* The signalling suite of RFC 5746 3.3. */
+#define KTLS_SCSV_RENEGOTIATION_INFO	0x00ff
 
 /* ---- buf.c: encoding into ktls_buf, bounded decoding ---- */
 
@@ -104,12 +112,22 @@ int ktls_read_end(const struct ktls_reader *r);
 
 /* ---- tables.c: per-suite, per-group and per-scheme facts ---- */
 
+/* How a suite authenticates and agrees keys; TLS 1.3 suites say neither. */
+enum ktls_kx {
+	KTLS_KX_TLS13,
+	KTLS_KX_ECDHE_ECDSA,
+	KTLS_KX_ECDHE_RSA,
+	KTLS_KX_RSA,		/* RSA key transport: offered only when named */
+};
+
 struct ktls_suite {
 	uint16_t id;
 	const char *name;		/* IANA name */
 	enum kc_aead_id aead;
 	enum kc_hash_id hash;
 	uint16_t kernel_cipher_type;	/* TLS_CIPHER_* of linux/tls.h */
+	uint16_t version;		/* KTLS_VERSION_TLS13 or _TLS12 */
+	enum ktls_kx kx;
 };
 
 struct ktls_group {
@@ -154,6 +172,33 @@ int ktls_finished_verify_data(enum kc_hash_id hash, const uint8_t *base_secret,
 /* application_traffic_secret_N+1, in place. */
 int ktls_update_traffic_secret(enum kc_hash_id hash, uint8_t *secret);
 
+/* ---- prf.c: TLS 1.2 key derivation (RFC 5246 5, 6.3, 8.1; RFC 7627) ---- */
+
+#define KTLS12_MASTER_SECRET_LEN	48
+#define KTLS12_VERIFY_DATA_LEN		12
+
+/* The key block cut for an AEAD suite; IVs are 4 (GCM) or 12 (ChaCha20) bytes. */
+struct ktls12_keys {
+	uint8_t client_key[KC_MAX_KEY];
+	uint8_t server_key[KC_MAX_KEY];
+	uint8_t client_iv[KC_AEAD_IV_LEN];
+	uint8_t server_iv[KC_AEAD_IV_LEN];
+};
+
+int ktls_prf(enum kc_hash_id hash, const uint8_t *secret, size_t secret_len,
+	     const char *label, const uint8_t *seed1, size_t seed1_len,
+	     const uint8_t *seed2, size_t seed2_len, uint8_t *out, size_t out_len);
+/* @session_hash non-NULL: extended master secret; else from the randoms. */
+int ktls12_master_secret(enum kc_hash_id hash, const uint8_t *premaster, size_t premaster_len,
+			 const uint8_t *session_hash, const uint8_t *client_random,
+			 const uint8_t *server_random, uint8_t *master);
+size_t ktls12_fixed_iv_len(const struct ktls_suite *suite);
+int ktls12_key_block(const struct ktls_suite *suite, const uint8_t *master,
+		     const uint8_t *client_random, const uint8_t *server_random,
+		     struct ktls12_keys *keys);
+int ktls12_verify_data(enum kc_hash_id hash, const uint8_t *master, int by_server,
+		       const uint8_t *transcript_hash, uint8_t *out);
+
 /* ---- record.c: protection of one direction, and record framing ---- */
 
 struct ktls_protection {
@@ -161,13 +206,17 @@ struct ktls_protection {
 	struct kc_aead *aead;
 	uint8_t secret[KC_MAX_DIGEST];
 	uint8_t key[KC_MAX_KEY];
-	uint8_t iv[KC_AEAD_IV_LEN];
+	uint8_t iv[KC_AEAD_IV_LEN];	/* TLS 1.2 AES-GCM: the 4-byte salt, then zeros */
 	uint64_t seq;
+	int tls12;			/* RFC 5246 6.2.3.3 record format */
 };
 
 /* Installs keys from a traffic secret; seq restarts at 0. */
 int ktls_protection_set(struct ktls_protection *p, const struct ktls_suite *suite,
 			const uint8_t *secret, int encrypt);
+/* TLS 1.2: keys from the key block; @iv is ktls12_fixed_iv_len() bytes. */
+int ktls_protection_set12(struct ktls_protection *p, const struct ktls_suite *suite,
+			  const uint8_t *key, const uint8_t *iv, int encrypt);
 void ktls_protection_clear(struct ktls_protection *p);
 /*
  * Appends @data as records of @type, split at KTLS_MAX_PLAINTEXT,
@@ -207,7 +256,7 @@ struct ktls_config {
 	size_t cf_alpn_len;
 	uint16_t cf_groups[8];
 	size_t cf_group_count;
-	const struct ktls_suite *cf_suites[8];
+	const struct ktls_suite *cf_suites[16];
 	size_t cf_suite_count;
 	uint16_t cf_min_version;
 	uint16_t cf_max_version;
@@ -261,6 +310,18 @@ enum ktls_state {
 	KTLS_STATE_SERVER_EXPECT_CERTIFICATE,
 	KTLS_STATE_SERVER_EXPECT_CERTIFICATE_VERIFY,
 	KTLS_STATE_SERVER_EXPECT_FINISHED,
+	/* TLS 1.2 (RFC 5246 7.3), entered from ServerHello / ClientHello */
+	KTLS_STATE_CLIENT12_EXPECT_CERTIFICATE,
+	KTLS_STATE_CLIENT12_EXPECT_SERVER_KEY_EXCHANGE,
+	KTLS_STATE_CLIENT12_EXPECT_CERTIFICATE_REQUEST_OR_DONE,
+	KTLS_STATE_CLIENT12_EXPECT_SERVER_HELLO_DONE,
+	KTLS_STATE_CLIENT12_EXPECT_CCS,
+	KTLS_STATE_CLIENT12_EXPECT_FINISHED,
+	KTLS_STATE_SERVER12_EXPECT_CERTIFICATE,
+	KTLS_STATE_SERVER12_EXPECT_CLIENT_KEY_EXCHANGE,
+	KTLS_STATE_SERVER12_EXPECT_CERTIFICATE_VERIFY,
+	KTLS_STATE_SERVER12_EXPECT_CCS,
+	KTLS_STATE_SERVER12_EXPECT_FINISHED,
 	KTLS_STATE_POST_HANDSHAKE,
 	KTLS_STATE_CLOSED,	/* close_notify received */
 	KTLS_STATE_FAILED,
@@ -323,6 +384,14 @@ struct ktls_conn {
 	int cn_key_update_owed;		/* peer asked for our KeyUpdate (kernel TX) */
 	int cn_error;
 	char cn_detail[160];
+
+	/* TLS 1.2 only */
+	struct ktls_buf cn_hs_log;	/* raw messages, for CertificateVerify */
+	uint8_t cn_premaster[KC_MAX_KEX_SECRET];
+	size_t cn_premaster_len;
+	uint8_t cn_kex_pub[KC_MAX_KEX_PUBLIC];	/* client: our ClientKeyExchange value */
+	size_t cn_kex_pub_len;
+	int cn_peer_point_formats;	/* server: the client sent ec_point_formats */
 };
 
 /* handshake.c: what both roles share */
@@ -345,6 +414,7 @@ int ktls_write_certificate_verify(struct ktls_conn *conn, const struct ktls_iden
 				  uint16_t scheme);
 int ktls_write_finished(struct ktls_conn *conn);
 int ktls_handle_certificate(struct ktls_conn *conn, const uint8_t *msg, size_t len);
+int ktls_verify_peer_chain(struct ktls_conn *conn);
 int ktls_handle_certificate_verify(struct ktls_conn *conn, const uint8_t *msg, size_t len);
 int ktls_handle_finished(struct ktls_conn *conn, const uint8_t *msg, size_t len);
 int ktls_write_sigschemes(struct ktls_buf *buf, int handshake_only);
@@ -371,6 +441,30 @@ int ktls_client_handle_message(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 			       const uint8_t *msg, size_t len);
 int ktls_server_handle_message(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 			       const uint8_t *msg, size_t len);
+
+/* handshake12.c: what both TLS 1.2 roles share */
+int ktls12_client_offers(const struct ktls_config *cfg);
+int ktls12_scheme_fits(uint16_t scheme, enum ktls_kx kx);
+int ktls12_transcript_begin(struct ktls_conn *conn, const uint8_t *ch, size_t ch_len);
+int ktls12_write_certificate(struct ktls_conn *conn, const struct ktls_identity *id);
+int ktls12_handle_certificate(struct ktls_conn *conn, const uint8_t *msg, size_t len);
+int ktls12_derive_master(struct ktls_conn *conn);
+int ktls12_write_certificate_verify(struct ktls_conn *conn, const struct ktls_identity *id,
+				    uint16_t scheme);
+int ktls12_handle_certificate_verify(struct ktls_conn *conn, const uint8_t *msg, size_t len);
+int ktls12_send_ccs_finished(struct ktls_conn *conn, struct ktls_buf *sendbuf);
+int ktls12_handle_ccs(struct ktls_conn *conn);
+int ktls12_handle_finished(struct ktls_conn *conn, const uint8_t *msg, size_t len);
+int ktls12_write_hello_extensions(struct ktls_conn *conn, struct ktls_buf *b);
+
+/* client12.c / server12.c: the TLS 1.2 halves of the dispatchers */
+int ktls_client12_handle_server_hello(struct ktls_conn *conn, const uint8_t *msg, size_t len);
+int ktls_client12_handle_message(struct ktls_conn *conn, struct ktls_buf *sendbuf,
+				 const uint8_t *msg, size_t len);
+int ktls_server12_handle_client_hello(struct ktls_conn *conn, struct ktls_buf *sendbuf,
+				      const uint8_t *msg, size_t len);
+int ktls_server12_handle_message(struct ktls_conn *conn, struct ktls_buf *sendbuf,
+				 const uint8_t *msg, size_t len);
 
 /* conn.c: post-handshake messages, shared with the kTLS read path */
 int ktls_conn_handshake_fragment(struct ktls_conn *conn, struct ktls_buf *sendbuf,

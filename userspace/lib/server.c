@@ -133,15 +133,18 @@ static int server_parse_client_hello(struct ktls_conn *conn, const uint8_t *msg,
 	if (ktls_reader_left(&session_id) > 32 || ktls_reader_left(&ch->suites) % 2)
 		return ktls_fail(conn, KTLS_ALERT_DECODE_ERROR, "malformed ClientHello");
 	/* No extensions at all means SSL 3.0 to TLS 1.2 without them. */
-	if (!ktls_reader_left(&r))
+	if (!ktls_reader_left(&r) && !ktls12_client_offers(conn->cn_cfg))
 		return ktls_fail(conn, KTLS_ALERT_PROTOCOL_VERSION, "client does not offer TLS 1.3");
-	if ((ret = ktls_read_block(&r, 2, 0, &exts)) || (ret = ktls_read_end(&r)))
+	ktls_reader_init(&exts, NULL, 0);
+	if (ktls_reader_left(&r) &&
+	    ((ret = ktls_read_block(&r, 2, 0, &exts)) || (ret = ktls_read_end(&r))))
 		return ktls_fail(conn, ret, "malformed ClientHello");
 	ret = ktls_for_each_extension(conn, &exts, server_client_hello_ext, ch);
 	if (ret)
 		return ret;
-	if (!ch->offers_tls13)
-		return ktls_fail(conn, KTLS_ALERT_PROTOCOL_VERSION, "client does not offer TLS 1.3");
+	/* server12.c takes it from here (and refuses if TLS 1.2 is off). */
+	if (!ch->offers_tls13 || conn->cn_cfg->cf_max_version < KTLS_VERSION_TLS13)
+		return 0;
 	/* RFC 8446 4.1.2: exactly one method, null. */
 	if (ktls_reader_left(&compression) != 1 || compression.pos[0] != 0)
 		return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
@@ -169,6 +172,8 @@ static int server_select_suite(struct ktls_conn *conn, const struct client_hello
 	size_t i;
 
 	for (i = 0; i < cfg->cf_suite_count; i++) {
+		if (cfg->cf_suites[i]->version != KTLS_VERSION_TLS13)
+			continue;
 		if (server_reader_has_u16(ch->suites, cfg->cf_suites[i]->id)) {
 			if (conn->cn_suite && conn->cn_suite != cfg->cf_suites[i])
 				return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
@@ -444,6 +449,8 @@ static int server_handle_client_hello(struct ktls_conn *conn, struct ktls_buf *s
 
 	if ((ret = server_parse_client_hello(conn, msg, len, &ch)))
 		return ret;
+	if (!ch.offers_tls13 || conn->cn_cfg->cf_max_version < KTLS_VERSION_TLS13)
+		return ktls_server12_handle_client_hello(conn, sendbuf, msg, len);
 	if (conn->cn_did_hrr) {
 		if (ch.session_id_len != conn->cn_session_id_len ||
 		    memcmp(ch.session_id, conn->cn_session_id, ch.session_id_len))
@@ -507,6 +514,8 @@ int ktls_server_handle_message(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 {
 	uint8_t type = msg[0];
 
+	if (conn->cn_version == KTLS_VERSION_TLS12)
+		return ktls_server12_handle_message(conn, sendbuf, msg, len);
 	switch (conn->cn_state) {
 	case KTLS_STATE_SERVER_EXPECT_CLIENT_HELLO:
 	case KTLS_STATE_SERVER_EXPECT_SECOND_CLIENT_HELLO:

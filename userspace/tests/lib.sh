@@ -494,7 +494,7 @@ common_checks() {
 	else
 		check_status "our tool" "$rc" 0
 		check_no_error "$ours"
-		check_hs "$ours" version=TLSv1.3 ktls=off "${HS_CHECKS[@]}"
+		check_hs "$ours" version="${WANT_VERSION:-TLSv1.3}" ktls=off "${HS_CHECKS[@]}"
 	fi
 	[ -n "$PEER_ALERT" ] && check_peer_alert "$peer_log" "$PEER_ALERT"
 	[ "$WANT_HRR" = 1 ] && check_hrr evil.out
