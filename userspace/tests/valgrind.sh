@@ -16,6 +16,8 @@ status=0
 
 for t in build/tests/*_test; do
 	name=$(basename "$t")
+	# It replaces free() itself, as valgrind does.
+	[ "$name" = secrets_test ] && continue
 	if $VG --log-file="$work/$name.vg" "$t" > "$work/$name.out" 2>&1; then
 		echo "ok: $name under valgrind ($(grep -c '^ok' "$work/$name.out") TAP passes)"
 	else
