@@ -92,7 +92,7 @@ bench-ktls: $(VM_BENCH_BINS)
 	./selftests/vm/bench-ktls.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-fuzz build-fuzz-cov
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
