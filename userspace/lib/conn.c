@@ -358,9 +358,9 @@ int ktls_receive(struct ktls_conn *conn, struct ktls_buf *plaintext,
 	if (!conn_is_established(conn) || conn->cn_kernel_rx)
 		return KTLS_ERROR_STATE;
 	for (;;) {
-		/* Decrypt straight into the caller's buffer. */
-		if (off == avail)
+		if (off == avail)	/* also keeps a NULL @input out of arithmetic */
 			break;
+		/* Decrypt straight into the caller's buffer. */
 		ret = ktls_buf_reserve(plaintext, KTLS_MAX_CIPHERTEXT_13);
 		if (ret)
 			goto out_abort;
