@@ -92,10 +92,36 @@ bench-ktls: $(VM_BENCH_BINS)
 	./selftests/vm/bench-ktls.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-fuzz build-fuzz-cov
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 .PHONY: demo
 demo:
 	./scripts/demo.sh
+
+# ---- Hardening: sanitizers, valgrind, libFuzzer (Documentation/hardening.rst) ----
+
+ASAN_BUILD	:= build-asan
+ASAN_CFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		   -fno-sanitize-recover=undefined
+# secrets_test replaces free() itself, which a sanitizer or valgrind also does.
+ASAN_TESTS	:= $(filter-out $(BUILD)/tests/secrets_test,$(TEST_BINS))
+ASAN_ENV	:= ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+.PHONY: check-asan check-valgrind fuzz fuzz-replay fuzz-build fuzz-coverage
+# The whole host suite with AddressSanitizer and UBSan: a second build tree,
+# the .t scripts pointed at its tools through KTLS_BIN.
+check-asan:
+	$(MAKE) BUILD=$(ASAN_BUILD) CC=clang CFLAGS="$(ASAN_CFLAGS)" \
+		$(ASAN_BUILD)/lib/libktls.a $(addprefix $(ASAN_BUILD)/bin/,$(TOOLS)) \
+		$(ASAN_TESTS:$(BUILD)/%=$(ASAN_BUILD)/%)
+	$(ASAN_ENV) KTLS_BIN=$(CURDIR)/$(ASAN_BUILD)/bin KTLS_BIN_DIR=$(ASAN_BUILD)/bin \
+		prove --exec '' $(ASAN_TESTS:$(BUILD)/%=$(ASAN_BUILD)/%) $(TEST_SCRIPTS)
+
+# The C tests and a few interop cases under memcheck; slow, outside make check.
+check-valgrind: all
+	./userspace/tests/valgrind.sh
+
+include userspace/fuzz/fuzz.mk

@@ -315,6 +315,9 @@ int ktls_handshake(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 			goto out_abort;
 	}
 	while (!conn_is_established(conn)) {
+		/* Input may be NULL with no bytes: no arithmetic on it (UB). */
+		if (off == avail)
+			break;
 		ret = ktls_record_read(&conn->cn_rx, in + off, avail - off, &consumed, scratch,
 				       &type, &frag, &frag_len);
 		if (ret == KTLS_ERROR_IN_PROGRESS)
@@ -378,6 +381,8 @@ int ktls_receive(struct ktls_conn *conn, struct ktls_buf *plaintext,
 	if (!conn_is_established(conn) || conn->cn_kernel_rx)
 		return KTLS_ERROR_STATE;
 	for (;;) {
+		if (off == avail)	/* also keeps a NULL @input out of arithmetic */
+			break;
 		/* Decrypt straight into the caller's buffer. */
 		ret = ktls_buf_reserve(plaintext, KTLS_MAX_CIPHERTEXT_13);
 		if (ret)

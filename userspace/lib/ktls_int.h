@@ -90,7 +90,8 @@ struct ktls_reader {
 static inline void ktls_reader_init(struct ktls_reader *r, const void *p, size_t len)
 {
 	r->pos = p;
-	r->end = r->pos + len;
+	/* An absent block (NULL, 0) is valid: no arithmetic on NULL (UB). */
+	r->end = len ? r->pos + len : r->pos;
 }
 
 static inline size_t ktls_reader_left(const struct ktls_reader *r)
