@@ -505,3 +505,37 @@ const uint8_t ktls_hrr_random[32] = {
 };
 const uint8_t ktls_downgrade_tls12[8] = { 0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01 };
 const uint8_t ktls_downgrade_tls11[8] = { 0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00 };
+
+/* 1 if the list of u16 values in @list holds @want. */
+int ktls_reader_has_u16(struct ktls_reader list, uint16_t want)
+{
+	uint16_t v;
+
+	while (!ktls_read_u16(&list, &v))
+		if (v == want)
+			return 1;
+	return 0;
+}
+
+/*
+ * Server: the first of our ALPN protocols the client offered in @offered
+ * (a ProtocolNameList body; NULL if the client sent no ALPN).
+ */
+int ktls_select_alpn(struct ktls_conn *conn, const uint8_t *offered, size_t offered_len)
+{
+	const struct ktls_config *cfg = conn->cn_cfg;
+	struct ktls_reader ours, name;
+
+	if (!cfg->cf_alpn_len || !offered)
+		return 0;
+	ktls_reader_init(&ours, cfg->cf_alpn, cfg->cf_alpn_len);
+	while (!ktls_read_block(&ours, 1, 1, &name)) {
+		if (ktls_alpn_contains(offered, offered_len, name.pos, ktls_reader_left(&name))) {
+			free(conn->cn_alpn);
+			conn->cn_alpn = strndup((const char *)name.pos, ktls_reader_left(&name));
+			return conn->cn_alpn ? 0 : KTLS_ERROR_NO_MEMORY;
+		}
+	}
+	return ktls_fail(conn, KTLS_ALERT_NO_APPLICATION_PROTOCOL,
+			 "no application protocol in common");
+}

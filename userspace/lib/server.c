@@ -156,15 +156,6 @@ static int server_parse_client_hello(struct ktls_conn *conn, const uint8_t *msg,
 	return 0;
 }
 
-static int server_reader_has_u16(struct ktls_reader list, uint16_t want)
-{
-	uint16_t v;
-
-	while (!ktls_read_u16(&list, &v))
-		if (v == want)
-			return 1;
-	return 0;
-}
 
 static int server_select_suite(struct ktls_conn *conn, const struct client_hello *ch)
 {
@@ -174,7 +165,7 @@ static int server_select_suite(struct ktls_conn *conn, const struct client_hello
 	for (i = 0; i < cfg->cf_suite_count; i++) {
 		if (cfg->cf_suites[i]->version != KTLS_VERSION_TLS13)
 			continue;
-		if (server_reader_has_u16(ch->suites, cfg->cf_suites[i]->id)) {
+		if (ktls_reader_has_u16(ch->suites, cfg->cf_suites[i]->id)) {
 			if (conn->cn_suite && conn->cn_suite != cfg->cf_suites[i])
 				return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
 						 "second ClientHello changed the cipher suites");
@@ -240,7 +231,7 @@ static int server_select_group(struct ktls_conn *conn, const struct client_hello
 		if (nseen == KTLS_ARRAY_SIZE(seen))
 			return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER, "too many key shares");
 		seen[nseen++] = group;
-		if (!server_reader_has_u16(ch->groups, group))
+		if (!ktls_reader_has_u16(ch->groups, group))
 			return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
 					 "key share for a group not in supported_groups");
 	}
@@ -258,7 +249,7 @@ static int server_select_group(struct ktls_conn *conn, const struct client_hello
 		return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
 				 "second ClientHello lacks the requested key share");
 	for (i = 0; i < cfg->cf_group_count; i++) {
-		if (server_reader_has_u16(ch->groups, cfg->cf_groups[i])) {
+		if (ktls_reader_has_u16(ch->groups, cfg->cf_groups[i])) {
 			conn->cn_group = ktls_group_by_id(cfg->cf_groups[i]);
 			return 0;
 		}
@@ -266,24 +257,6 @@ static int server_select_group(struct ktls_conn *conn, const struct client_hello
 	return ktls_fail(conn, KTLS_ALERT_HANDSHAKE_FAILURE, "no key exchange group in common");
 }
 
-static int server_select_alpn(struct ktls_conn *conn, const struct client_hello *ch)
-{
-	const struct ktls_config *cfg = conn->cn_cfg;
-	struct ktls_reader ours, name;
-
-	if (!cfg->cf_alpn_len || !ch->alpn)
-		return 0;
-	ktls_reader_init(&ours, cfg->cf_alpn, cfg->cf_alpn_len);
-	while (!ktls_read_block(&ours, 1, 1, &name)) {
-		if (ktls_alpn_contains(ch->alpn, ch->alpn_len, name.pos, ktls_reader_left(&name))) {
-			free(conn->cn_alpn);
-			conn->cn_alpn = strndup((const char *)name.pos, ktls_reader_left(&name));
-			return conn->cn_alpn ? 0 : KTLS_ERROR_NO_MEMORY;
-		}
-	}
-	return ktls_fail(conn, KTLS_ALERT_NO_APPLICATION_PROTOCOL,
-			 "no application protocol in common");
-}
 
 /* ServerHello and HelloRetryRequest share one layout (RFC 8446 4.1.3). */
 static int server_write_hello(struct ktls_conn *conn, const uint8_t *random,
@@ -467,7 +440,7 @@ static int server_handle_client_hello(struct ktls_conn *conn, struct ktls_buf *s
 	if ((ret = server_select_suite(conn, &ch)) ||
 	    (ret = server_select_identity(conn, &ch)) ||
 	    (ret = server_select_group(conn, &ch, &share)) ||
-	    (ret = server_select_alpn(conn, &ch)))
+	    (ret = ktls_select_alpn(conn, ch.alpn, ch.alpn_len)))
 		return ret;
 	conn->cn_version = KTLS_VERSION_TLS13;
 	if (!conn->cn_transcript && (ret = ktls_transcript_start(conn)))

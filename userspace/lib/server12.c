@@ -130,15 +130,6 @@ static int server12_parse_client_hello(struct ktls_conn *conn, const uint8_t *ms
 	return 0;
 }
 
-static int server12_has_u16(struct ktls_reader list, uint16_t want)
-{
-	uint16_t v;
-
-	while (!ktls_read_u16(&list, &v))
-		if (v == want)
-			return 1;
-	return 0;
-}
 
 /*
  * RFC 8422 5.1: the curve of an ECDSA certificate must be one the client
@@ -149,9 +140,9 @@ static int server12_curve_offered(const struct client_hello12 *ch, uint16_t sche
 {
 	switch (scheme) {
 	case KC_SIG_ECDSA_SECP256R1_SHA256:
-		return ch->have_groups && server12_has_u16(ch->groups, KC_GROUP_SECP256R1);
+		return ch->have_groups && ktls_reader_has_u16(ch->groups, KC_GROUP_SECP256R1);
 	case KC_SIG_ECDSA_SECP384R1_SHA384:
-		return ch->have_groups && server12_has_u16(ch->groups, KC_GROUP_SECP384R1);
+		return ch->have_groups && ktls_reader_has_u16(ch->groups, KC_GROUP_SECP384R1);
 	default:
 		return 1;
 	}
@@ -200,7 +191,7 @@ static int server12_select(struct ktls_conn *conn, const struct client_hello12 *
 	for (i = 0; i < cfg->cf_suite_count; i++) {
 		const struct ktls_suite *s = cfg->cf_suites[i];
 
-		if (s->version != KTLS_VERSION_TLS12 || !server12_has_u16(ch->suites, s->id) ||
+		if (s->version != KTLS_VERSION_TLS12 || !ktls_reader_has_u16(ch->suites, s->id) ||
 		    !server12_pick_identity(conn, ch, s->kx))
 			continue;
 		conn->cn_suite = s;
@@ -211,7 +202,7 @@ static int server12_select(struct ktls_conn *conn, const struct client_hello12 *
 	if (conn->cn_suite->kx == KTLS_KX_RSA)
 		return 0;	/* no group needed */
 	for (i = 0; i < cfg->cf_group_count; i++) {
-		if (ch->have_groups && server12_has_u16(ch->groups, cfg->cf_groups[i])) {
+		if (ch->have_groups && ktls_reader_has_u16(ch->groups, cfg->cf_groups[i])) {
 			conn->cn_group = ktls_group_by_id(cfg->cf_groups[i]);
 			return 0;
 		}
@@ -219,24 +210,6 @@ static int server12_select(struct ktls_conn *conn, const struct client_hello12 *
 	return ktls_fail(conn, KTLS_ALERT_HANDSHAKE_FAILURE, "no key exchange group in common");
 }
 
-static int server12_select_alpn(struct ktls_conn *conn, const struct client_hello12 *ch)
-{
-	const struct ktls_config *cfg = conn->cn_cfg;
-	struct ktls_reader ours, name;
-
-	if (!cfg->cf_alpn_len || !ch->alpn)
-		return 0;
-	ktls_reader_init(&ours, cfg->cf_alpn, cfg->cf_alpn_len);
-	while (!ktls_read_block(&ours, 1, 1, &name)) {
-		if (ktls_alpn_contains(ch->alpn, ch->alpn_len, name.pos, ktls_reader_left(&name))) {
-			free(conn->cn_alpn);
-			conn->cn_alpn = strndup((const char *)name.pos, ktls_reader_left(&name));
-			return conn->cn_alpn ? 0 : KTLS_ERROR_NO_MEMORY;
-		}
-	}
-	return ktls_fail(conn, KTLS_ALERT_NO_APPLICATION_PROTOCOL,
-			 "no application protocol in common");
-}
 
 static int server12_write_hello(struct ktls_conn *conn)
 {
@@ -352,7 +325,7 @@ int ktls_server12_handle_client_hello(struct ktls_conn *conn, struct ktls_buf *s
 	if (!ch.have_ems)
 		return ktls_fail(conn, KTLS_ALERT_HANDSHAKE_FAILURE,
 				 "client does not support extended_master_secret");
-	if ((ret = server12_select(conn, &ch)) || (ret = server12_select_alpn(conn, &ch)) ||
+	if ((ret = server12_select(conn, &ch)) || (ret = ktls_select_alpn(conn, ch.alpn, ch.alpn_len)) ||
 	    (ret = ktls12_transcript_begin(conn, msg, len)) ||
 	    (ret = server12_write_hello(conn)) ||
 	    (ret = ktls12_write_certificate(conn, conn->cn_identity)) ||
