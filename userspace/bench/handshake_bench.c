@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * handshake_bench: full TLS 1.3 handshakes in memory, one thread, libktls
- * against OpenSSL's libssl on the same libcrypto, and both against the
- * crypto-only floor.
+ * handshake_bench: full TLS 1.3 and TLS 1.2 handshakes in memory, one
+ * thread, libktls against OpenSSL's libssl on the same libcrypto, and both
+ * against the crypto-only floor.
  *
  * Each stack handshakes with itself (its client with its server) with the
  * same settings: one certificate (ECDSA P-256 or RSA-2048, both under one
  * ECDSA P-256 CA), X25519 only, TLS_AES_128_GCM_SHA256 only, no tickets,
  * no session cache, the client checking the chain against the CA and the
- * name "localhost" (also sent as SNI). Both sides run on one thread, so
+ * name "localhost" (also sent as SNI). The TLS 1.2 rows use the ECDSA
+ * certificate, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 only and the
+ * extended master secret. Both sides run on one thread, so
  * the CPU time of each side is read with CLOCK_THREAD_CPUTIME_ID around
  * every call into it: what a server (or a client) alone would spend, with
  * nothing precomputed. The creation and freeing of connection objects is
@@ -18,19 +20,21 @@
  * with the API families the backend uses and nothing else: the X25519
  * key pair and shared secret, the CertificateVerify signature (server) or
  * the leaf parse, chain check and signature check (client), the key
- * schedule as userspace/lib/keysched.c and handshake.c perform it, the
- * transcript hash, the AEAD keys and the records. Record and transcript
+ * schedule as userspace/lib/keysched.c and handshake.c perform it (for
+ * TLS 1.2: the PRF calls of prf.c, and the ServerKeyExchange signature),
+ * the transcript hash, the AEAD keys and the records. Record and transcript
  * sizes are those of a real libktls handshake, read off the wire. Where
  * EVP offers a cheaper path to the same operation (a reused keygen
  * context, a copied signing context) the floor takes it, so it is a
  * limit and not a copy of the backend; nothing secret is reused.
  *
- * Usage: handshake_bench [-s SECONDS] [-n COUNT] [-c ecdsa|rsa]
+ * Usage: handshake_bench [-s SECONDS] [-n COUNT] [-c ecdsa|rsa] [-t 1.3|1.2]
  *			  [-m libktls|libssl|floor]
  * -s (or BENCH_SECONDS): time per measurement, default 2.5; -n fixes the
- * handshake count instead (handy under valgrind); -c and -m restrict the
- * run to one certificate or one measurement. Exits non-zero only when
- * something fails; whether the targets are met is printed.
+ * handshake count instead (handy under valgrind); -c, -t and -m restrict
+ * the run to one certificate, one TLS version or one measurement. Exits
+ * non-zero only when something fails; whether the targets are met is
+ * printed.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -64,6 +68,16 @@
 #define SERVER_NAME		"localhost"
 #define BENCH_GROUP		"x25519"
 #define BENCH_SUITE		"TLS_AES_128_GCM_SHA256"
+#define BENCH_SUITE_TLS12	"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+/* The same, as libssl names it. */
+#define BENCH_SSL_CIPHER_TLS12	"ECDHE-ECDSA-AES128-GCM-SHA256"
+/*
+ * In 1.2 the client's groups also name the curves its peer's ECDSA key may
+ * use (RFC 8422 5.1): both servers refuse a P-256 certificate unless the
+ * client lists secp256r1. X25519 stays first, and the checks insist on it.
+ */
+#define BENCH_GROUPS_TLS12	BENCH_GROUP ",secp256r1"
+#define BENCH_SSL_GROUPS_TLS12	"X25519:P-256"
 #define DEFAULT_SECONDS		2.5
 #define WARMUP_NSEC		(NSEC_PER_SEC / 4)
 /* Rounds interleave the measurements so a noisy moment hits all of them. */
@@ -120,6 +134,7 @@ static const char *const floor_part_names[PART_COUNT] = {
 	[PART_RANDOM] = "random",
 };
 
+/* One group of rows: a certificate and a protocol version. */
 struct cert_kind {
 	const char *name;		/* column label */
 	const char *file;		/* base name of the .pem/.key in the temp dir */
@@ -127,14 +142,24 @@ struct cert_kind {
 	int is_rsa;
 	const char *ktls_sigalg;	/* the scheme both stacks must end up using */
 	int ssl_sig_type;		/* the same, as libssl reports it (hash: SHA-256) */
+	uint16_t version;		/* the only one both sides allow */
+	const char *version_label;	/* column label */
+	const char *suite;		/* IANA name, the only one allowed */
+	int aead_keys;			/* AEAD key setups per side */
 };
 
 static const struct cert_kind cert_kinds[] = {
 	{ "ecdsa-p256", "ecdsa", "-algorithm EC -pkeyopt ec_paramgen_curve:P-256", 0,
-	  "ecdsa_secp256r1_sha256", EVP_PKEY_EC },
+	  "ecdsa_secp256r1_sha256", EVP_PKEY_EC, KTLS_VERSION_TLS13, "1.3", BENCH_SUITE, 4 },
 	{ "rsa-2048", "rsa", "-algorithm RSA -pkeyopt rsa_keygen_bits:2048", 1,
-	  "rsa_pss_rsae_sha256", EVP_PKEY_RSA_PSS },
+	  "rsa_pss_rsae_sha256", EVP_PKEY_RSA_PSS, KTLS_VERSION_TLS13, "1.3", BENCH_SUITE, 4 },
+	/* No handshake traffic keys in 1.2: one key each way. */
+	{ "ecdsa-p256", "ecdsa", "-algorithm EC -pkeyopt ec_paramgen_curve:P-256", 0,
+	  "ecdsa_secp256r1_sha256", EVP_PKEY_EC, KTLS_VERSION_TLS12, "1.2", BENCH_SUITE_TLS12,
+	  2 },
 };
+
+#define MAX_AEAD_KEYS		4
 
 /* Everything one certificate's measurements need, built once. */
 struct bench {
@@ -148,6 +173,7 @@ struct bench {
 
 	/* floor inputs */
 	struct floor_spec floor[SIDE_COUNT];
+	int sent_ccs[SIDE_COUNT];	/* while learning: 1.2 handshake records are sealed */
 	EVP_PKEY *server_key;
 	X509_STORE *store;
 	uint8_t *leaf_der;
@@ -157,6 +183,7 @@ struct bench {
 	EVP_PKEY_CTX *x25519_keygen;	/* initialised once, generates many */
 	EVP_MD_CTX *sign_template;	/* DigestSign set up once for the server key */
 	uint8_t cv_tbs[64 + 34 + 32];	/* CertificateVerify content, SHA-256 transcript */
+	size_t cv_tbs_len;		/* 1.2: signed ServerKeyExchange content, shorter */
 	uint8_t cv_sig[512];
 	size_t cv_sig_len;
 	const EVP_MD *sha256;
@@ -263,6 +290,17 @@ static void write_openssl_config(void)
 		die("%s: %s", path, strerror(errno));
 }
 
+/* Several row groups share one certificate: it is made once. */
+static int cert_file_made_before(size_t index)
+{
+	size_t i;
+
+	for (i = 0; i < index; i++)
+		if (!strcmp(cert_kinds[i].file, cert_kinds[index].file))
+			return 1;
+	return 0;
+}
+
 static void make_certificates(void)
 {
 	size_t i;
@@ -281,6 +319,8 @@ static void make_certificates(void)
 	for (i = 0; i < ARRAY_SIZE(cert_kinds); i++) {
 		const struct cert_kind *k = &cert_kinds[i];
 
+		if (cert_file_made_before(i))
+			continue;
 		run_or_die("cd '%s' && exec 2>openssl.log && "
 			   "openssl genpkey -quiet %s -out %s.key && "
 			   "openssl req -config bench.cnf -new -key %s.key -subj /CN=%s "
@@ -300,8 +340,12 @@ static struct ktls_config *ktls_config_or_die(const struct bench *b, int server)
 
 	if (!cfg)
 		die("ktls_config_new failed");
-	if (ktls_config_set_groups(cfg, BENCH_GROUP) ||
-	    ktls_config_set_ciphers(cfg, BENCH_SUITE) ||
+	/* The 1.3 rows keep the default range, so their ClientHello is the usual one. */
+	if ((b->kind->version == KTLS_VERSION_TLS12 &&
+	     ktls_config_set_versions(cfg, KTLS_VERSION_TLS12, KTLS_VERSION_TLS12)) ||
+	    ktls_config_set_groups(cfg, b->kind->version == KTLS_VERSION_TLS12 ?
+				   BENCH_GROUPS_TLS12 : BENCH_GROUP) ||
+	    ktls_config_set_ciphers(cfg, b->kind->suite) ||
 	    (server && ktls_config_add_identity(cfg, b->cert_path, b->key_path)) ||
 	    (!server && ktls_config_set_ca_file(cfg, b->ca_path)) ||
 	    (!server && ktls_config_set_verify(cfg, KTLS_VERIFY_REQUIRED)))
@@ -342,8 +386,8 @@ static void ktls_check_result(const struct bench *b, struct ktls_conn *server,
 		struct ktls_conn *c = both[i];
 
 		if (!ktls_handshake_is_complete(c) ||
-		    ktls_get_version(c) != KTLS_VERSION_TLS13 ||
-		    strcmp(ktls_get_cipher_name(c), BENCH_SUITE) ||
+		    ktls_get_version(c) != b->kind->version ||
+		    strcmp(ktls_get_cipher_name(c), b->kind->suite) ||
 		    strcmp(ktls_get_group_name(c), BENCH_GROUP) || ktls_get_hrr(c))
 			die("libktls %s negotiated %s %s %s", side_names[i],
 			    ktls_get_version_name(c), ktls_get_cipher_name(c),
@@ -418,7 +462,22 @@ static void floor_account_flight(struct bench *b, enum side from, const struct k
 
 		len = (size_t)rec[3] << 8 | rec[4];
 		switch (rec[0]) {
-		case 22:	/* handshake, in the clear */
+		case 20:	/* change_cipher_spec: protection starts in 1.2 */
+			b->sent_ccs[from] = 1;
+			break;
+		case 22:
+			if (b->sent_ccs[from] && b->kind->version == KTLS_VERSION_TLS12) {
+				/* explicit nonce, content, tag */
+				if (len < 8 + 4 + 16 || tx->seal_count == MAX_RECORDS ||
+				    rx->open_count == MAX_RECORDS)
+					die("unexpected sealed record of %zu bytes", len);
+				tx->seal_len[tx->seal_count++] = len - 8 - 16;
+				rx->open_len[rx->open_count++] = len - 8;
+				tx->transcript_len += len - 8 - 16;
+				rx->transcript_len += len - 8 - 16;
+				break;
+			}
+			/* in the clear */
 			tx->transcript_len += len;
 			rx->transcript_len += len;
 			break;
@@ -431,7 +490,7 @@ static void floor_account_flight(struct bench *b, enum side from, const struct k
 			tx->transcript_len += len - 17;
 			rx->transcript_len += len - 17;
 			break;
-		default:	/* change_cipher_spec costs nothing */
+		default:
 			break;
 		}
 		off += 5 + len;
@@ -447,7 +506,8 @@ static void ktls_learn_floor(struct bench *b)
 	int calls;
 
 	memset(b->floor, 0, sizeof(b->floor));
-	/* server random; client random and legacy session id */
+	memset(b->sent_ccs, 0, sizeof(b->sent_ccs));
+	/* server random (1.2: no session id); client random and legacy session id */
 	b->floor[SIDE_SERVER].random_len = 32;
 	b->floor[SIDE_CLIENT].random_len = 64;
 	server = ktls_conn_new(b->ktls_server_cfg, KTLS_ROLE_SERVER);
@@ -480,9 +540,12 @@ static SSL_CTX *ssl_ctx_or_die(const struct bench *b, int server)
 	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 
 	if (!ctx ||
-	    !SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
-	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
-	    !SSL_CTX_set1_groups_list(ctx, "X25519") ||
+	    !SSL_CTX_set_min_proto_version(ctx, b->kind->version) ||
+	    !SSL_CTX_set_max_proto_version(ctx, b->kind->version) ||
+	    (b->kind->version == KTLS_VERSION_TLS12 &&
+	     !SSL_CTX_set_cipher_list(ctx, BENCH_SSL_CIPHER_TLS12)) ||
+	    !SSL_CTX_set1_groups_list(ctx, b->kind->version == KTLS_VERSION_TLS12 ?
+				      BENCH_SSL_GROUPS_TLS12 : "X25519") ||
 	    !SSL_CTX_set_ciphersuites(ctx, BENCH_SUITE) ||
 	    !SSL_CTX_set_num_tickets(ctx, 0))
 		die("libssl context setup failed");
@@ -528,10 +591,11 @@ static void ssl_check_result(const struct bench *b, SSL *server, SSL *client)
 	for (i = 0; i < SIDE_COUNT; i++) {
 		const SSL_CIPHER *cipher = SSL_get_current_cipher(both[i]);
 
-		if (SSL_version(both[i]) != TLS1_3_VERSION || !cipher ||
-		    strcmp(SSL_CIPHER_get_name(cipher), BENCH_SUITE) ||
+		if (SSL_version(both[i]) != b->kind->version || !cipher ||
+		    strcmp(SSL_CIPHER_standard_name(cipher), b->kind->suite) ||
 		    SSL_get_negotiated_group(both[i]) != NID_X25519 ||
-		    SSL_session_reused(both[i]))
+		    SSL_session_reused(both[i]) ||
+		    (b->kind->version == KTLS_VERSION_TLS12 && SSL_get_extms_support(both[i]) != 1))
 			die("libssl %s negotiated something else", side_names[i]);
 	}
 	if (SSL_get_verify_result(client) != X509_V_OK)
@@ -619,7 +683,6 @@ static const struct floor_expand {
 #define FLOOR_HMACS		2
 #define FLOOR_EMPTY_HASHES	2
 #define FLOOR_TRANSCRIPT_PEEKS	5
-#define FLOOR_AEAD_KEYS		4
 
 static void floor_check(int ok, const char *what)
 {
@@ -650,17 +713,37 @@ static void floor_hmac(const struct bench *b, EVP_MD_CTX *ctx, const uint8_t *ke
 	OPENSSL_cleanse(pad, sizeof(pad));
 }
 
+/* The transcript, fed in a few messages, and snapshotted as the engine does. */
+static void floor_transcript(const struct bench *b, size_t transcript_len, int peeks)
+{
+	static const uint8_t message[512];
+	EVP_MD_CTX *running = EVP_MD_CTX_new(), *snapshot = EVP_MD_CTX_new();
+	uint8_t hash[32];
+	size_t left, n;
+	int i;
+
+	floor_check(running && snapshot && EVP_DigestInit_ex2(running, b->sha256, NULL),
+		    "transcript init");
+	for (left = transcript_len; left; left -= n) {
+		n = left < sizeof(message) ? left : sizeof(message);
+		floor_check(EVP_DigestUpdate(running, message, n), "transcript update");
+	}
+	for (i = 0; i < peeks; i++)
+		floor_check(EVP_MD_CTX_copy_ex(snapshot, running) &&
+			    EVP_DigestFinal_ex(snapshot, hash, NULL), "transcript snapshot");
+	EVP_MD_CTX_free(snapshot);
+	EVP_MD_CTX_free(running);
+}
+
 /* The key schedule's HKDF, HMAC and hash work, and the transcript hash. */
 static void floor_key_schedule(const struct bench *b, const struct floor_spec *spec)
 {
-	static const uint8_t message[512];
 	uint8_t secret[32] = { 1 }, hash[32] = { 2 }, info[2 + 1 + 255 + 1 + 32], block[33];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new(), *running = EVP_MD_CTX_new(),
-		   *snapshot = EVP_MD_CTX_new();
-	size_t i, left, n, label_len;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t i, n, label_len;
 	int j;
 
-	floor_check(ctx && running && snapshot, "EVP_MD_CTX_new");
+	floor_check(ctx != NULL, "EVP_MD_CTX_new");
 	for (i = 0; i < FLOOR_EXTRACTS; i++)
 		floor_hmac(b, ctx, secret, sizeof(secret), hash, sizeof(hash), secret);
 	for (i = 0; i < ARRAY_SIZE(floor_expands); i++) {
@@ -688,20 +771,71 @@ static void floor_key_schedule(const struct bench *b, const struct floor_spec *s
 		floor_hmac(b, ctx, secret, sizeof(secret), hash, sizeof(hash), block);
 	for (i = 0; i < FLOOR_EMPTY_HASHES; i++)
 		floor_check(EVP_Digest("", 0, hash, NULL, b->sha256, NULL), "hash of \"\"");
-	/* The transcript, fed in a few messages, and snapshotted as the engine does. */
-	floor_check(EVP_DigestInit_ex2(running, b->sha256, NULL), "transcript init");
-	for (left = spec->transcript_len; left; left -= n) {
-		n = left < sizeof(message) ? left : sizeof(message);
-		floor_check(EVP_DigestUpdate(running, message, n), "transcript update");
-	}
-	for (i = 0; i < FLOOR_TRANSCRIPT_PEEKS; i++)
-		floor_check(EVP_MD_CTX_copy_ex(snapshot, running) &&
-			    EVP_DigestFinal_ex(snapshot, hash, NULL), "transcript snapshot");
-	EVP_MD_CTX_free(snapshot);
-	EVP_MD_CTX_free(running);
+	floor_transcript(b, spec->transcript_len, FLOOR_TRANSCRIPT_PEEKS);
 	EVP_MD_CTX_free(ctx);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(block, sizeof(block));
+}
+
+/*
+ * The TLS 1.2 PRF calls of one side in a full handshake with the extended
+ * master secret, as prf.c makes them: P_SHA256 costs one HMAC for A(1),
+ * one per output block and one for each further A(i). The transcript is
+ * snapshotted three times: the session hash and both Finished.
+ */
+static const struct floor_prf_call {
+	const char *label;
+	size_t secret_len;	/* X25519 premaster secret, else the master secret */
+	size_t seed_len;	/* after the label: a transcript hash or both randoms */
+	size_t out_len;
+} floor_prf_calls[] = {
+	{ "extended master secret", 32, 32, 48 },
+	{ "key expansion", 48, 64, 2 * 16 + 2 * 4 },
+	{ "client finished", 48, 32, 12 },
+	{ "server finished", 48, 32, 12 },
+};
+
+#define FLOOR_TLS12_TRANSCRIPT_PEEKS	3
+#define FLOOR_PRF_MAX_SEED		(32 + 32 + 64)
+
+static void floor_prf(const struct bench *b, const struct floor_spec *spec)
+{
+	uint8_t secret[48] = { 5 }, a[32], buf[32 + FLOOR_PRF_MAX_SEED] = { 6 }, block[32];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t i, label_len, seed_len, left;
+
+	floor_check(ctx != NULL, "EVP_MD_CTX_new");
+	for (i = 0; i < ARRAY_SIZE(floor_prf_calls); i++) {
+		const struct floor_prf_call *c = &floor_prf_calls[i];
+
+		/* buf is A(i) || label || seed, so an output block is one HMAC over it. */
+		label_len = strlen(c->label);
+		memcpy(buf + 32, c->label, label_len);
+		seed_len = label_len + c->seed_len;
+		floor_hmac(b, ctx, secret, c->secret_len, buf + 32, seed_len, a);
+		for (left = c->out_len;; left -= 32) {
+			memcpy(buf, a, sizeof(a));
+			floor_hmac(b, ctx, secret, c->secret_len, buf, 32 + seed_len, block);
+			if (left <= 32)
+				break;
+			floor_hmac(b, ctx, secret, c->secret_len, a, sizeof(a), a);
+		}
+	}
+	floor_transcript(b, spec->transcript_len, FLOOR_TLS12_TRANSCRIPT_PEEKS);
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(a, sizeof(a));
+	OPENSSL_cleanse(buf, sizeof(buf));
+	OPENSSL_cleanse(block, sizeof(block));
+}
+
+/* The key derivation of the row's version. */
+static void floor_derive_keys(const struct bench *b, const struct floor_spec *spec)
+{
+	if (b->kind->version == KTLS_VERSION_TLS12)
+		floor_prf(b, spec);
+	else
+		floor_key_schedule(b, spec);
 }
 
 static const uint8_t floor_aead_key[16] = { 3 }, floor_nonce[12] = { 4 };
@@ -720,16 +854,16 @@ static void floor_seal(EVP_CIPHER_CTX *ctx, size_t len, uint8_t *out, uint8_t *t
 		    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag), "seal");
 }
 
-/* AEAD key setups for both directions of both epochs, and the records themselves. */
+/* AEAD key setups for both directions (1.3: of both epochs), and the records themselves. */
 static void floor_records(struct bench *b, const struct floor_spec *spec, enum side side)
 {
 	static uint8_t out[WIRE_BUF_SIZE];
-	EVP_CIPHER_CTX *ctx[FLOOR_AEAD_KEYS];
+	EVP_CIPHER_CTX *ctx[MAX_AEAD_KEYS];
 	uint8_t tag[16];
 	size_t i;
 	int n;
 
-	for (i = 0; i < FLOOR_AEAD_KEYS; i++) {
+	for (i = 0; i < (size_t)b->kind->aead_keys; i++) {
 		ctx[i] = EVP_CIPHER_CTX_new();
 		floor_check(ctx[i] && EVP_CipherInit_ex2(ctx[i], b->aes128gcm, floor_aead_key,
 							 NULL, i & 1, NULL), "AEAD key setup");
@@ -744,7 +878,7 @@ static void floor_records(struct bench *b, const struct floor_spec *spec, enum s
 			    EVP_CipherUpdate(ctx[0], out, &n, b->sealed,
 					     (int)spec->open_len[i] - 16) &&
 			    EVP_CipherFinal_ex(ctx[0], out + n, &n) > 0, "open");
-	for (i = 0; i < FLOOR_AEAD_KEYS; i++)
+	for (i = 0; i < (size_t)b->kind->aead_keys; i++)
 		EVP_CIPHER_CTX_free(ctx[i]);
 }
 
@@ -837,10 +971,10 @@ static void floor_server_once(struct bench *b, struct cpu_split *split)
 	/* A copy of a prepared context: about 10 us less than EVP_DigestSignInit. */
 	ctx = EVP_MD_CTX_new();
 	floor_check(ctx && EVP_MD_CTX_copy_ex(ctx, b->sign_template) &&
-		    EVP_DigestSign(ctx, sig, &sig_len, b->cv_tbs, sizeof(b->cv_tbs)) > 0, "sign");
+		    EVP_DigestSign(ctx, sig, &sig_len, b->cv_tbs, b->cv_tbs_len) > 0, "sign");
 	EVP_MD_CTX_free(ctx);
 	floor_lap(b, SIDE_SERVER, PART_SIGNATURE, &mark);
-	floor_key_schedule(b, &b->floor[SIDE_SERVER]);
+	floor_derive_keys(b, &b->floor[SIDE_SERVER]);
 	floor_lap(b, SIDE_SERVER, PART_KEY_SCHEDULE, &mark);
 	floor_records(b, &b->floor[SIDE_SERVER], SIDE_SERVER);
 	floor_lap(b, SIDE_SERVER, PART_RECORDS, &mark);
@@ -872,12 +1006,12 @@ static void floor_client_once(struct bench *b, struct cpu_split *split)
 	floor_lap(b, SIDE_CLIENT, PART_CHAIN, &mark);
 	ctx = floor_sig_ctx(b, X509_get0_pubkey(leaf), 0);
 	floor_check(EVP_DigestVerify(ctx, b->cv_sig, b->cv_sig_len, b->cv_tbs,
-				     sizeof(b->cv_tbs)) == 1, "signature check");
+				     b->cv_tbs_len) == 1, "signature check");
 	EVP_MD_CTX_free(ctx);
 	floor_lap(b, SIDE_CLIENT, PART_SIGNATURE, &mark);
 	X509_free(leaf);
 	floor_lap(b, SIDE_CLIENT, PART_CHAIN, &mark);
-	floor_key_schedule(b, &b->floor[SIDE_CLIENT]);
+	floor_derive_keys(b, &b->floor[SIDE_CLIENT]);
 	floor_lap(b, SIDE_CLIENT, PART_KEY_SCHEDULE, &mark);
 	floor_records(b, &b->floor[SIDE_CLIENT], SIDE_CLIENT);
 	floor_lap(b, SIDE_CLIENT, PART_RECORDS, &mark);
@@ -922,15 +1056,22 @@ static void floor_setup(struct bench *b)
 		    EVP_PKEY_keygen_init(b->x25519_keygen) > 0, "X25519 setup");
 	b->sign_template = floor_sig_ctx(b, b->server_key, 1);
 
-	memset(b->cv_tbs, 0x20, 64);
-	memcpy(b->cv_tbs + 64, "TLS 1.3, server CertificateVerify", 34);
-	floor_check(RAND_bytes(b->cv_tbs + 98, 32) == 1, "RAND_bytes");
+	if (b->kind->version == KTLS_VERSION_TLS12) {
+		/* both randoms, then curve type, named curve and the X25519 value */
+		b->cv_tbs_len = 32 + 32 + 1 + 2 + 1 + 32;
+		floor_check(RAND_bytes(b->cv_tbs, (int)b->cv_tbs_len) == 1, "RAND_bytes");
+	} else {
+		b->cv_tbs_len = sizeof(b->cv_tbs);
+		memset(b->cv_tbs, 0x20, 64);
+		memcpy(b->cv_tbs + 64, "TLS 1.3, server CertificateVerify", 34);
+		floor_check(RAND_bytes(b->cv_tbs + 98, 32) == 1, "RAND_bytes");
+	}
 	/* Made through the template, so the client's check also proves the copy signs right. */
 	ctx = EVP_MD_CTX_new();
 	b->cv_sig_len = sizeof(b->cv_sig);
 	floor_check(ctx && EVP_MD_CTX_copy_ex(ctx, b->sign_template) &&
 		    EVP_DigestSign(ctx, b->cv_sig, &b->cv_sig_len, b->cv_tbs,
-				   sizeof(b->cv_tbs)) > 0, "sign");
+				   b->cv_tbs_len) > 0, "sign");
 	EVP_MD_CTX_free(ctx);
 }
 
@@ -967,6 +1108,7 @@ struct options {
 	double seconds;
 	unsigned long count;		/* 0: from the warm-up */
 	const char *only_cert;		/* NULL: all */
+	const char *only_version;	/* NULL: all */
 	const char *only_measure;	/* NULL: all */
 };
 
@@ -1109,7 +1251,8 @@ static void print_floor_parts(const struct bench *b)
 	for (side = 0; side < SIDE_COUNT; side++) {
 		if (!b->part_runs[side])
 			continue;
-		printf("%s: floor of the %s, us per handshake:", b->kind->name, side_names[side]);
+		printf("%s/%s: floor of the %s, us per handshake:", b->kind->name,
+		       b->kind->version_label, side_names[side]);
 		for (part = 0; part < PART_COUNT; part++)
 			if (b->part_ns[side][part])
 				printf(" %s %.1f", floor_part_names[part],
@@ -1135,12 +1278,13 @@ static void run_cert(const struct cert_kind *kind, const struct options *o, stru
 		for (id = 0; id < MEASURE_COUNT; id++)
 			if (r->ran[id])
 				run_round(&b, id, round, r);
-	printf("%s: wire bytes of a libktls handshake: transcript %zu, "
-	       "server seals %zu record(s), client seals %zu\n", kind->name,
+	printf("%s/%s: wire bytes of a libktls handshake: transcript %zu, "
+	       "server seals %zu record(s), client seals %zu\n", kind->name, kind->version_label,
 	       b.floor[SIDE_SERVER].transcript_len, b.floor[SIDE_SERVER].seal_count,
 	       b.floor[SIDE_CLIENT].seal_count);
-	printf("%s: handshakes per measurement: libktls %lu, libssl %lu, "
-	       "floor server %lu, client %lu\n", kind->name, r->count[MEASURE_LIBKTLS],
+	printf("%s/%s: handshakes per measurement: libktls %lu, libssl %lu, "
+	       "floor server %lu, client %lu\n", kind->name, kind->version_label,
+	       r->count[MEASURE_LIBKTLS],
 	       r->count[MEASURE_LIBSSL], r->count[MEASURE_FLOOR_SERVER],
 	       r->count[MEASURE_FLOOR_CLIENT]);
 	print_floor_parts(&b);
@@ -1172,14 +1316,17 @@ static void print_header(const struct options *o)
 		strcpy(load, "unknown\n");
 	if (f)
 		fclose(f);
-	printf("handshake_bench: full TLS 1.3 handshakes in memory, both sides on one thread\n");
+	printf("handshake_bench: full TLS 1.3 and 1.2 handshakes in memory, "
+	       "both sides on one thread\n");
 	printf("machine:  %ld CPUs online, %s, Linux %s\n", sysconf(_SC_NPROCESSORS_ONLN),
 	       model, u.release);
 	/* Other work on the machine shows in the spread column: say how busy it was. */
 	printf("load:     %s", load);
 	printf("openssl:  %s (libssl and libktls share this libcrypto)\n",
 	       OpenSSL_version(OPENSSL_VERSION));
-	printf("settings: " BENCH_GROUP ", " BENCH_SUITE ", no tickets, no session cache, "
+	printf("settings: " BENCH_GROUP ", " BENCH_SUITE " (1.2: " BENCH_SUITE_TLS12
+	       ", extended master secret, client also lists secp256r1), no tickets, "
+	       "no session cache, "
 	       "client verifies chain (ECDSA P-256 CA) and name \"" SERVER_NAME "\"\n");
 	if (o->count)
 		printf("timing:   CPU time per side (CLOCK_THREAD_CPUTIME_ID), %lu handshakes "
@@ -1243,21 +1390,24 @@ static void print_results(const struct results *all, size_t kinds)
 	size_t k;
 	int side;
 
-	printf("\n%-11s %-6s %10s %9s %6s %9s %13s %6s\n", "cert", "side", "libktls/s",
+	printf("\n%-11s %-3s %-6s %10s %9s %6s %9s %13s %6s\n", "cert", "tls", "side",
+	       "libktls/s",
 	       "libssl/s", "ratio", "floor/s", "libktls%floor", "+-%");
 	for (k = 0; k < kinds; k++) {
 		if (results_empty(&all[k]))
 			continue;
 		for (side = 0; side < SIDE_COUNT; side++) {
 			make_row(&all[k], side, &row);
-			printf("%-11s %-6s %10.1f %9.1f %5.2fx %9.1f %12.1f%% %5.1f%%\n",
-			       cert_kinds[k].name, side_names[side], row.ours, row.theirs,
+			printf("%-11s %-3s %-6s %10.1f %9.1f %5.2fx %9.1f %12.1f%% %5.1f%%\n",
+			       cert_kinds[k].name, cert_kinds[k].version_label,
+			       side_names[side], row.ours, row.theirs,
 			       row.ratio, row.floor, 100.0 * row.share, row.spread);
 		}
 	}
 
 	printf("\nincluding connection create and free (ktls_conn_new/free, SSL_new/free):\n");
-	printf("%-11s %-6s %10s %9s %6s\n", "cert", "side", "libktls/s", "libssl/s", "ratio");
+	printf("%-11s %-3s %-6s %10s %9s %6s\n", "cert", "tls", "side", "libktls/s", "libssl/s",
+	       "ratio");
 	for (k = 0; k < kinds; k++) {
 		const struct results *r = &all[k];
 
@@ -1268,8 +1418,9 @@ static void print_results(const struct results *all, size_t kinds)
 
 			round_ratios(r->full_rate[MEASURE_LIBKTLS][side],
 				     r->full_rate[MEASURE_LIBSSL][side], ratios);
-			printf("%-11s %-6s %10.1f %9.1f %5.2fx\n", cert_kinds[k].name,
-			       side_names[side], median(r->full_rate[MEASURE_LIBKTLS][side]),
+			printf("%-11s %-3s %-6s %10.1f %9.1f %5.2fx\n", cert_kinds[k].name,
+			       cert_kinds[k].version_label, side_names[side],
+			       median(r->full_rate[MEASURE_LIBKTLS][side]),
 			       median(r->full_rate[MEASURE_LIBSSL][side]), median(ratios));
 		}
 	}
@@ -1282,8 +1433,9 @@ static void print_results(const struct results *all, size_t kinds)
 			continue;
 		for (side = 0; side < SIDE_COUNT; side++) {
 			make_row(&all[k], side, &row);
-			printf("  %-11s %-6s ratio %s, floor %s\n", cert_kinds[k].name,
-			       side_names[side], verdict(row.has_ssl, row.ratio >= TARGET_RATIO),
+			printf("  %-11s %-3s %-6s ratio %s, floor %s\n", cert_kinds[k].name,
+			       cert_kinds[k].version_label, side_names[side],
+			       verdict(row.has_ssl, row.ratio >= TARGET_RATIO),
 			       verdict(row.has_floor, row.share >= TARGET_FLOOR_SHARE));
 		}
 	}
@@ -1292,7 +1444,7 @@ static void print_results(const struct results *all, size_t kinds)
 static void usage(void)
 {
 	fprintf(stderr, "usage: handshake_bench [-s SECONDS] [-n COUNT] [-c ecdsa|rsa] "
-			"[-m libktls|libssl|floor]\n");
+			"[-t 1.3|1.2] [-m libktls|libssl|floor]\n");
 	exit(2);
 }
 
@@ -1308,7 +1460,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		if (*end || o->seconds <= 0)
 			die("BENCH_SECONDS=%s is not a positive number", env);
 	}
-	while ((opt = getopt(argc, argv, "s:n:c:m:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:c:t:m:h")) != -1) {
 		switch (opt) {
 		case 's':
 			o->seconds = strtod(optarg, &end);
@@ -1322,6 +1474,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'c':
 			o->only_cert = optarg;
+			break;
+		case 't':
+			o->only_version = optarg;
+			if (strcmp(optarg, "1.3") && strcmp(optarg, "1.2"))
+				usage();
 			break;
 		case 'm':
 			o->only_measure = optarg;
@@ -1363,7 +1520,8 @@ int main(int argc, char **argv)
 	make_certificates();
 	memset(results, 0, sizeof(results));
 	for (k = 0; k < ARRAY_SIZE(cert_kinds); k++) {
-		if (o.only_cert && !strstr(cert_kinds[k].name, o.only_cert))
+		if ((o.only_cert && !strstr(cert_kinds[k].name, o.only_cert)) ||
+		    (o.only_version && strcmp(cert_kinds[k].version_label, o.only_version)))
 			continue;
 		run_cert(&cert_kinds[k], &o, &results[k]);
 	}

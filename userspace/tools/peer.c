@@ -186,7 +186,7 @@ static const struct peer_option_spec peer_option_table[] = {
 	{ "groups", "LIST", PEER_FOR_BOTH, PEER_FIELD(po_groups), NULL,
 	  "key exchange groups (x25519,secp256r1,secp384r1)" },
 	{ "ciphers", "LIST", PEER_FOR_BOTH, PEER_FIELD(po_ciphers), NULL,
-	  "cipher suites (TLS_AES_128_GCM_SHA256,...)" },
+	  "cipher suites (TLS_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,...)" },
 	{ "min-version", "VERSION", PEER_FOR_BOTH, 0, parse_min_version,
 	  "lowest TLS version: 1.2 or 1.3" },
 	{ "max-version", "VERSION", PEER_FOR_BOTH, 0, parse_max_version,
