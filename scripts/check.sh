@@ -18,6 +18,7 @@ skipped=0
 summary=()
 
 # prove prints "Files=8, Tests=524, ..." and, per failing file, "Failed 2/65 subtests".
+# Adds to the totals (so it must not run in a subshell) and sets part_result.
 count_prove() {
 	local log=$1 status=$2 total bad
 
@@ -29,16 +30,18 @@ count_prove() {
 	[ "$status" -eq 0 ] || [ "$bad" -gt 0 ] || bad=1
 	passed=$((passed + total - bad))
 	failed=$((failed + bad))
-	echo "$((total - bad)) passed, $bad failed"
+	part_result="$((total - bad)) passed, $bad failed"
 }
 
 for part in $parts; do
 	log=$logs/$part.log
 	case $part in
 	host)	make -s check-host 2>&1 | tee "$log"; status=${PIPESTATUS[0]}
-		summary+=("host: $(count_prove "$log" "$status")") ;;
+		count_prove "$log" "$status"
+		summary+=("host: $part_result") ;;
 	asan)	make -s check-asan 2>&1 | tee "$log"; status=${PIPESTATUS[0]}
-		summary+=("asan: $(count_prove "$log" "$status")") ;;
+		count_prove "$log" "$status"
+		summary+=("asan: $part_result") ;;
 	fuzz)	make -s fuzz-replay 2>&1 | tee "$log"; status=${PIPESTATUS[0]}
 		targets=$(grep -c '^fuzz-replay: ' "$log")
 		if [ "$status" -eq 0 ]; then
