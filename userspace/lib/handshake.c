@@ -539,3 +539,31 @@ int ktls_select_alpn(struct ktls_conn *conn, const uint8_t *offered, size_t offe
 	return ktls_fail(conn, KTLS_ALERT_NO_APPLICATION_PROTOCOL,
 			 "no application protocol in common");
 }
+
+/*
+ * Server: what it answers to the client's offers, the same in TLS 1.3's
+ * EncryptedExtensions and TLS 1.2's ServerHello: the chosen ALPN protocol,
+ * and an empty server_name acknowledging the name was seen (RFC 6066 3).
+ */
+int ktls_write_server_acks(struct ktls_conn *conn, struct ktls_buf *b)
+{
+	size_t ext, list, alpn_len;
+	int ret;
+
+	if (conn->cn_alpn) {
+		alpn_len = strlen(conn->cn_alpn);
+		if ((ret = ktls_ext_begin(b, KTLS_EXT_ALPN, &ext)) ||
+		    (ret = ktls_buf_open_block(b, 2, &list)) ||
+		    (ret = ktls_buf_push_u8(b, (uint8_t)alpn_len)) ||
+		    (ret = ktls_buf_push(b, conn->cn_alpn, alpn_len)) ||
+		    (ret = ktls_buf_close_block(b, 2, list)) ||
+		    (ret = ktls_ext_end(b, ext)))
+			return ret;
+	}
+	/* An empty server_name acknowledges that the name was seen (RFC 6066 3). */
+	if (conn->cn_server_name &&
+	    ((ret = ktls_ext_begin(b, KTLS_EXT_SERVER_NAME, &ext)) ||
+	     (ret = ktls_ext_end(b, ext))))
+		return ret;
+	return 0;
+}

@@ -326,26 +326,13 @@ static int server_send_hello_retry(struct ktls_conn *conn, struct ktls_buf *send
 static int server_write_encrypted_extensions(struct ktls_conn *conn)
 {
 	struct ktls_buf *b = &conn->cn_flight;
-	size_t msg, block, ext, list, alpn_len;
+	size_t msg, block;
 	int ret;
 
 	if ((ret = ktls_msg_begin(b, KTLS_HS_ENCRYPTED_EXTENSIONS, &msg)) ||
 	    (ret = ktls_buf_open_block(b, 2, &block)))
 		return ret;
-	if (conn->cn_alpn) {
-		alpn_len = strlen(conn->cn_alpn);
-		if ((ret = ktls_ext_begin(b, KTLS_EXT_ALPN, &ext)) ||
-		    (ret = ktls_buf_open_block(b, 2, &list)) ||
-		    (ret = ktls_buf_push_u8(b, (uint8_t)alpn_len)) ||
-		    (ret = ktls_buf_push(b, conn->cn_alpn, alpn_len)) ||
-		    (ret = ktls_buf_close_block(b, 2, list)) ||
-		    (ret = ktls_ext_end(b, ext)))
-			return ret;
-	}
-	/* An empty server_name acknowledges that the name was seen (RFC 6066 3). */
-	if (conn->cn_server_name &&
-	    ((ret = ktls_ext_begin(b, KTLS_EXT_SERVER_NAME, &ext)) ||
-	     (ret = ktls_ext_end(b, ext))))
+	if ((ret = ktls_write_server_acks(conn, b)))
 		return ret;
 	if ((ret = ktls_buf_close_block(b, 2, block)))
 		return ret;

@@ -214,7 +214,7 @@ static int server12_select(struct ktls_conn *conn, const struct client_hello12 *
 static int server12_write_hello(struct ktls_conn *conn)
 {
 	struct ktls_buf *b = &conn->cn_flight;
-	size_t msg, block, ext, list, alpn_len;
+	size_t msg, block;
 	int ret;
 
 	ktls_random(conn, conn->cn_server_random);
@@ -231,19 +231,7 @@ static int server12_write_hello(struct ktls_conn *conn)
 	    (ret = ktls_buf_open_block(b, 2, &block)) ||
 	    (ret = ktls12_write_hello_extensions(conn, b)))
 		return ret;
-	if (conn->cn_alpn) {
-		alpn_len = strlen(conn->cn_alpn);
-		if ((ret = ktls_ext_begin(b, KTLS_EXT_ALPN, &ext)) ||
-		    (ret = ktls_buf_open_block(b, 2, &list)) ||
-		    (ret = ktls_buf_push_u8(b, (uint8_t)alpn_len)) ||
-		    (ret = ktls_buf_push(b, conn->cn_alpn, alpn_len)) ||
-		    (ret = ktls_buf_close_block(b, 2, list)) ||
-		    (ret = ktls_ext_end(b, ext)))
-			return ret;
-	}
-	if (conn->cn_server_name &&
-	    ((ret = ktls_ext_begin(b, KTLS_EXT_SERVER_NAME, &ext)) ||
-	     (ret = ktls_ext_end(b, ext))))
+	if ((ret = ktls_write_server_acks(conn, b)))
 		return ret;
 	if ((ret = ktls_buf_close_block(b, 2, block)))
 		return ret;
