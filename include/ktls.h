@@ -151,6 +151,13 @@ struct ktls_conn *ktls_conn_new(struct ktls_config *cfg, enum ktls_role role);
 void ktls_conn_free(struct ktls_conn *conn);
 /* Client: SNI and the name (DNS or IP literal) the server certificate must match. */
 int ktls_conn_set_server_name(struct ktls_conn *conn, const char *name);
+/*
+ * Before the handshake: this connection's own ALPN list (comma separated;
+ * NULL or "" for none) and policy for the peer's certificate, in place of
+ * the shared configuration's.
+ */
+int ktls_conn_set_alpn(struct ktls_conn *conn, const char *list);
+int ktls_conn_set_verify(struct ktls_conn *conn, enum ktls_verify_policy policy);
 
 /*
  * Drives the handshake. @input holds *@inlen received bytes; on return

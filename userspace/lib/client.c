@@ -11,13 +11,11 @@
 /* Extensions our ClientHello can carry; a server may only answer these. */
 static int client_offered(const struct ktls_conn *conn, uint16_t type)
 {
-	const struct ktls_config *cfg = conn->cn_cfg;
-
 	switch (type) {
 	case KTLS_EXT_SERVER_NAME:
 		return conn->cn_server_name && !ktls_is_ip_literal(conn->cn_server_name);
 	case KTLS_EXT_ALPN:
-		return cfg->cf_alpn_len != 0;
+		return conn->cn_alpn_list_len != 0;
 	case KTLS_EXT_COOKIE:
 		return conn->cn_cookie.off != 0;
 	case KTLS_EXT_SUPPORTED_GROUPS:
@@ -75,10 +73,10 @@ static int client_write_hello_extensions(struct ktls_conn *conn, struct ktls_buf
 	    (ret = ktls_write_sigschemes(b, 0)) ||
 	    (ret = ktls_ext_end(b, ext)))
 		return ret;
-	if (cfg->cf_alpn_len &&
+	if (conn->cn_alpn_list_len &&
 	    ((ret = ktls_ext_begin(b, KTLS_EXT_ALPN, &ext)) ||
-	     (ret = ktls_buf_push_u16(b, (uint16_t)cfg->cf_alpn_len)) ||
-	     (ret = ktls_buf_push(b, cfg->cf_alpn, cfg->cf_alpn_len)) ||
+	     (ret = ktls_buf_push_u16(b, (uint16_t)conn->cn_alpn_list_len)) ||
+	     (ret = ktls_buf_push(b, conn->cn_alpn_list, conn->cn_alpn_list_len)) ||
 	     (ret = ktls_ext_end(b, ext))))
 		return ret;
 	if (cfg->cf_max_version >= KTLS_VERSION_TLS13) {
@@ -375,17 +373,16 @@ out:
 static int client_encrypted_ext(struct ktls_conn *conn, void *ctx, uint16_t type,
 				struct ktls_reader *body)
 {
-	const struct ktls_config *cfg = conn->cn_cfg;
 	struct ktls_reader list, name;
 
 	switch (type) {
 	case KTLS_EXT_ALPN:
-		if (!cfg->cf_alpn_len)
+		if (!conn->cn_alpn_list_len)
 			break;
 		if (ktls_read_block(body, 2, 2, &list) || ktls_read_block(&list, 1, 1, &name) ||
 		    ktls_read_end(&list))
 			return ktls_fail(conn, KTLS_ALERT_DECODE_ERROR, "malformed ALPN answer");
-		if (!ktls_alpn_contains(cfg->cf_alpn, cfg->cf_alpn_len, name.pos,
+		if (!ktls_alpn_contains(conn->cn_alpn_list, conn->cn_alpn_list_len, name.pos,
 					ktls_reader_left(&name)))
 			return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
 					 "server selected a protocol we did not offer");

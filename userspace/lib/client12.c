@@ -17,7 +17,6 @@ struct server_hello12 {
 static int client12_server_hello_ext(struct ktls_conn *conn, void *ctx, uint16_t type,
 				     struct ktls_reader *body)
 {
-	const struct ktls_config *cfg = conn->cn_cfg;
 	struct server_hello12 *sh = ctx;
 	struct ktls_reader list, name;
 	uint8_t format;
@@ -45,12 +44,12 @@ static int client12_server_hello_ext(struct ktls_conn *conn, void *ctx, uint16_t
 					 "server does not accept uncompressed points");
 		return 0;
 	case KTLS_EXT_ALPN:
-		if (!cfg->cf_alpn_len)
+		if (!conn->cn_alpn_list_len)
 			break;
 		if (ktls_read_block(body, 2, 2, &list) || ktls_read_block(&list, 1, 1, &name) ||
 		    ktls_read_end(&list))
 			return ktls_fail(conn, KTLS_ALERT_DECODE_ERROR, "malformed ALPN answer");
-		if (!ktls_alpn_contains(cfg->cf_alpn, cfg->cf_alpn_len, name.pos,
+		if (!ktls_alpn_contains(conn->cn_alpn_list, conn->cn_alpn_list_len, name.pos,
 					ktls_reader_left(&name)))
 			return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
 					 "server selected a protocol we did not offer");

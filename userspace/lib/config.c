@@ -193,22 +193,41 @@ static int config_split(struct ktls_config *cfg, const char *list, const char *w
 	}
 }
 
-static int config_add_alpn(struct ktls_config *cfg, const char *name)
+/*
+ * "h2,http/1.1" as a ProtocolNameList body. An empty or NULL list is no
+ * ALPN; an empty name or a list that does not fit is invalid.
+ */
+int ktls_alpn_encode(const char *list, uint8_t *wire, size_t size, size_t *wire_len)
 {
-	size_t len = strlen(name);
+	const char *p = list, *comma;
+	size_t len, off = 0;
 
-	if (cfg->cf_alpn_len + 1 + len > sizeof(cfg->cf_alpn))
-		return config_fail(cfg, KTLS_ERROR_CONFIG, "ALPN list too long");
-	cfg->cf_alpn[cfg->cf_alpn_len++] = (uint8_t)len;
-	memcpy(cfg->cf_alpn + cfg->cf_alpn_len, name, len);
-	cfg->cf_alpn_len += len;
+	*wire_len = 0;
+	if (!list || !*list)
+		return 0;
+	for (;;) {
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		if (!len || len > 255 || off + 1 + len > size)
+			return KTLS_ERROR_INVALID_ARGUMENT;
+		wire[off++] = (uint8_t)len;
+		memcpy(wire + off, p, len);
+		off += len;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	*wire_len = off;
 	return 0;
 }
 
 int ktls_config_set_alpn(struct ktls_config *cfg, const char *list)
 {
-	cfg->cf_alpn_len = 0;
-	return config_split(cfg, list, "ALPN", config_add_alpn);
+	int ret = ktls_alpn_encode(list, cfg->cf_alpn, sizeof(cfg->cf_alpn), &cfg->cf_alpn_len);
+
+	if (ret)
+		return config_fail(cfg, KTLS_ERROR_CONFIG, "bad ALPN list '%s'", list);
+	return 0;
 }
 
 static int config_add_group(struct ktls_config *cfg, const char *name)

@@ -21,6 +21,9 @@ struct ktls_conn *ktls_conn_new(struct ktls_config *cfg, enum ktls_role role)
 		return NULL;
 	conn->cn_cfg = ktls_config_get(cfg);
 	conn->cn_role = role;
+	conn->cn_alpn_list = cfg->cf_alpn;
+	conn->cn_alpn_list_len = cfg->cf_alpn_len;
+	conn->cn_verify = role == KTLS_ROLE_CLIENT ? cfg->cf_verify : cfg->cf_verify_client;
 	conn->cn_state = role == KTLS_ROLE_CLIENT ? KTLS_STATE_CLIENT_START :
 						    KTLS_STATE_SERVER_EXPECT_CLIENT_HELLO;
 	return conn;
@@ -51,6 +54,7 @@ void ktls_conn_free(struct ktls_conn *conn)
 	ktls_buf_dispose(&conn->cn_hs_log);
 	free(conn->cn_server_name);
 	free(conn->cn_alpn);
+	free(conn->cn_alpn_list_owned);
 	conn_free_ticket(conn);
 	ktls_config_put(conn->cn_cfg);
 	kc_cleanse(conn, sizeof(*conn));
@@ -68,6 +72,46 @@ int ktls_conn_set_server_name(struct ktls_conn *conn, const char *name)
 	free(conn->cn_server_name);
 	conn->cn_server_name = strdup(name);
 	return conn->cn_server_name ? 0 : KTLS_ERROR_NO_MEMORY;
+}
+
+int ktls_conn_set_alpn(struct ktls_conn *conn, const char *list)
+{
+	uint8_t wire[KTLS_MAX_ALPN_WIRE], *copy;
+	size_t len;
+	int ret;
+
+	if (conn->cn_state != KTLS_STATE_CLIENT_START &&
+	    conn->cn_state != KTLS_STATE_SERVER_EXPECT_CLIENT_HELLO)
+		return KTLS_ERROR_STATE;
+	ret = ktls_alpn_encode(list, wire, sizeof(wire), &len);
+	if (ret)
+		return ret;
+	copy = len ? malloc(len) : NULL;
+	if (len && !copy)
+		return KTLS_ERROR_NO_MEMORY;
+	if (len)
+		memcpy(copy, wire, len);
+	free(conn->cn_alpn_list_owned);
+	conn->cn_alpn_list_owned = copy;
+	conn->cn_alpn_list = copy;
+	conn->cn_alpn_list_len = len;
+	return 0;
+}
+
+int ktls_conn_set_verify(struct ktls_conn *conn, enum ktls_verify_policy policy)
+{
+	if (conn->cn_state != KTLS_STATE_CLIENT_START &&
+	    conn->cn_state != KTLS_STATE_SERVER_EXPECT_CLIENT_HELLO)
+		return KTLS_ERROR_STATE;
+	switch (policy) {
+	case KTLS_VERIFY_REQUIRED:
+	case KTLS_VERIFY_OPTIONAL:
+	case KTLS_VERIFY_NONE:
+		conn->cn_verify = policy;
+		return 0;
+	default:
+		return KTLS_ERROR_INVALID_ARGUMENT;
+	}
 }
 
 void ktls_conn_set_test_hooks(struct ktls_conn *conn, const struct ktls_test_hooks *hooks)

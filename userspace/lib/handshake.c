@@ -280,7 +280,7 @@ int ktls_verify_peer_chain(struct ktls_conn *conn)
 {
 	const struct ktls_config *cfg = conn->cn_cfg;
 	int is_client = conn->cn_role == KTLS_ROLE_CLIENT;
-	enum ktls_verify_policy policy = is_client ? cfg->cf_verify : cfg->cf_verify_client;
+	enum ktls_verify_policy policy = conn->cn_verify;
 	char reason[128] = "";
 	int ret;
 
@@ -523,12 +523,11 @@ int ktls_reader_has_u16(struct ktls_reader list, uint16_t want)
  */
 int ktls_select_alpn(struct ktls_conn *conn, const uint8_t *offered, size_t offered_len)
 {
-	const struct ktls_config *cfg = conn->cn_cfg;
 	struct ktls_reader ours, name;
 
-	if (!cfg->cf_alpn_len || !offered)
+	if (!conn->cn_alpn_list_len || !offered)
 		return 0;
-	ktls_reader_init(&ours, cfg->cf_alpn, cfg->cf_alpn_len);
+	ktls_reader_init(&ours, conn->cn_alpn_list, conn->cn_alpn_list_len);
 	while (!ktls_read_block(&ours, 1, 1, &name)) {
 		if (ktls_alpn_contains(offered, offered_len, name.pos, ktls_reader_left(&name))) {
 			free(conn->cn_alpn);

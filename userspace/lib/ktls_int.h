@@ -372,7 +372,12 @@ struct ktls_conn {
 	int cn_peer_sent_empty_cert;
 
 	char *cn_server_name;
-	char *cn_alpn;
+	char *cn_alpn;			/* negotiated */
+	/* what we offer or accept: the config's, or ktls_conn_set_alpn()'s own copy */
+	const uint8_t *cn_alpn_list;	/* ProtocolNameList body */
+	size_t cn_alpn_list_len;
+	uint8_t *cn_alpn_list_owned;
+	enum ktls_verify_policy cn_verify;	/* of the peer: cf_verify or cf_verify_client */
 	struct kc_chain *cn_peer_chain;
 	long cn_verify_result;
 	char cn_peer_subject[256];
@@ -394,6 +399,9 @@ struct ktls_conn {
 	size_t cn_kex_pub_len;
 	int cn_peer_point_formats;	/* server: the client sent ec_point_formats */
 };
+
+/* config.c */
+int ktls_alpn_encode(const char *list, uint8_t *wire, size_t size, size_t *wire_len);
 
 /* handshake.c: what both roles share */
 int ktls_fail(struct ktls_conn *conn, int err, const char *fmt, ...)

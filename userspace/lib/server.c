@@ -361,7 +361,7 @@ static int server_send_flight(struct ktls_conn *conn, struct ktls_buf *sendbuf,
 {
 	uint8_t pub[KC_MAX_KEX_PUBLIC], shared[KC_MAX_KEX_SECRET], server_ap[KC_MAX_DIGEST];
 	size_t pub_len = sizeof(pub), shared_len = sizeof(shared);
-	int request_cert = conn->cn_cfg->cf_verify_client != KTLS_VERIFY_NONE;
+	int request_cert = conn->cn_verify != KTLS_VERIFY_NONE;
 	int ret;
 
 	ret = ktls_kex_generate(conn, conn->cn_group->id, pub, &pub_len);
@@ -450,7 +450,7 @@ static int server_handle_certificate(struct ktls_conn *conn, const uint8_t *msg,
 		conn->cn_state = KTLS_STATE_SERVER_EXPECT_CERTIFICATE_VERIFY;
 		return 0;
 	}
-	if (conn->cn_cfg->cf_verify_client == KTLS_VERIFY_REQUIRED)
+	if (conn->cn_verify == KTLS_VERIFY_REQUIRED)
 		return ktls_fail(conn, KTLS_ALERT_CERTIFICATE_REQUIRED,
 				 "client sent no certificate");
 	conn->cn_state = KTLS_STATE_SERVER_EXPECT_FINISHED;

@@ -295,7 +295,7 @@ int ktls_server12_handle_client_hello(struct ktls_conn *conn, struct ktls_buf *s
 				      const uint8_t *msg, size_t len)
 {
 	const struct ktls_config *cfg = conn->cn_cfg;
-	int request_cert = cfg->cf_verify_client != KTLS_VERIFY_NONE;
+	int request_cert = conn->cn_verify != KTLS_VERIFY_NONE;
 	struct client_hello12 ch = { 0 };
 	size_t mark;
 	int ret;
@@ -335,7 +335,7 @@ static int server12_handle_certificate(struct ktls_conn *conn, const uint8_t *ms
 
 	if (ret)
 		return ret;
-	if (conn->cn_peer_sent_empty_cert && conn->cn_cfg->cf_verify_client == KTLS_VERIFY_REQUIRED)
+	if (conn->cn_peer_sent_empty_cert && conn->cn_verify == KTLS_VERIFY_REQUIRED)
 		return ktls_fail(conn, KTLS_ALERT_HANDSHAKE_FAILURE, "client sent no certificate");
 	conn->cn_state = KTLS_STATE_SERVER12_EXPECT_CLIENT_KEY_EXCHANGE;
 	return 0;

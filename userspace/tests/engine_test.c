@@ -454,6 +454,49 @@ static void test_negotiation_failures(void)
 	pair_free(&p);
 }
 
+/* ktls_conn_set_alpn() and ktls_conn_set_verify() win over the shared config. */
+static void test_connection_overrides(void)
+{
+	struct ktls_config *ccfg, *scfg;
+	struct pair p;
+
+	ccfg = config(NULL, "ca.pem");
+	scfg = config("p256", NULL);
+	ktls_config_set_alpn(ccfg, "http/1.1");
+	ktls_config_set_alpn(scfg, "http/1.1");
+	pair_init(&p, ccfg, scfg);
+	tap_ok(ktls_conn_set_alpn(p.c, "h2,,x") == KTLS_ERROR_INVALID_ARGUMENT,
+	       "connection ALPN: an empty name is refused");
+	tap_ok(!ktls_conn_set_alpn(p.c, "spdy/3,h2") && !ktls_conn_set_alpn(p.s, "h2"),
+	       "connection ALPN lists set on both sides");
+	handshake(&p, 0);
+	tap_ok(!p.cret && !p.sret && ktls_get_alpn(p.c) && !strcmp(ktls_get_alpn(p.c), "h2"),
+	       "connection ALPN lists used instead of the config's http/1.1");
+	tap_ok(ktls_conn_set_alpn(p.c, "h2") == KTLS_ERROR_STATE,
+	       "connection ALPN cannot change after the handshake");
+	pair_free(&p);
+
+	/* No trust anchors: only a connection that asks for no check succeeds. */
+	ccfg = config(NULL, NULL);
+	scfg = config("p256", NULL);
+	pair_init(&p, ccfg, scfg);
+	tap_ok(ktls_conn_set_verify(p.c, (enum ktls_verify_policy)7) ==
+	       KTLS_ERROR_INVALID_ARGUMENT && !ktls_conn_set_verify(p.c, KTLS_VERIFY_NONE),
+	       "connection verify policy: NONE accepted, nonsense refused");
+	handshake(&p, 0);
+	tap_ok(!p.cret && !p.sret, "client with verify=none on the connection completes");
+	pair_free(&p);
+
+	ccfg = config(NULL, "ca.pem");
+	scfg = config("p256", "ca.pem");
+	pair_init(&p, ccfg, scfg);
+	ktls_conn_set_verify(p.s, KTLS_VERIFY_REQUIRED);
+	handshake(&p, 0);
+	tap_ok(p.sret == KTLS_ALERT_CERTIFICATE_REQUIRED,
+	       "server with verify=required on the connection asks for a certificate");
+	pair_free(&p);
+}
+
 /* Rewrites the ClientHello: @arg selects what to break. */
 static void break_client_hello(void *arg, uint8_t *msg, size_t len)
 {
@@ -574,7 +617,7 @@ static void test_post_handshake(void)
 
 int main(void)
 {
-	tap_plan(36 + 5 + 2 + 3 + 3 + 4 + 4 + 2 + 3 + 3);
+	tap_plan(36 + 5 + 2 + 3 + 3 + 4 + 4 + 2 + 3 + 3 + 7);
 	if (make_certs()) {
 		tap_diag("cannot make certificates in %s", dir);
 		return 1;
@@ -586,6 +629,7 @@ int main(void)
 	test_verification();
 	test_tampering();
 	test_negotiation_failures();
+	test_connection_overrides();
 	test_client_hello_rules();
 	test_records();
 	test_post_handshake();
