@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <linux/tls.h>
+#include <linux/ktlsd.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -251,6 +252,7 @@ struct ktls_install_opts {
 	int no_rx_expect_no_pad;	/* do not ask for TLS_RX_EXPECT_NO_PAD (TLS 1.3) */
 	int tx_zerocopy_ro;		/* TLS_TX_ZEROCOPY_RO (sendfile only) */
 	int timeout_ms;			/* for completing a partial record; 0: 5000 */
+	int ulp_attached;		/* ktls_attach_ulp() was done */
 };
 
 #define KTLS_INSTALLED_TX	0x1
@@ -296,8 +298,93 @@ const char *ktls_install_name(int installed);
  * be at least 2 (an alert).
  */
 ssize_t ktls_read(struct ktls_conn *conn, int fd, void *buf, size_t len);
+/*
+ * @conn is NULL for a socket ktls_upgrade() upgraded through the daemon,
+ * which keeps the keys: tickets are dropped, a KeyUpdate is -EKEYEXPIRED,
+ * and a post-handshake message split across records is -EBADMSG.
+ */
 /* Sends close_notify through the kernel's TX (TLS_SET_RECORD_TYPE). */
 int ktls_close_notify_fd(struct ktls_conn *conn, int fd);
+
+/*
+ * Attaches the "tls" ULP with no keys yet: the socket carries on as plain
+ * TCP. Doing it before a handshake learns whether this kernel has kTLS
+ * before the peer is involved. -ENOPROTOOPT: no kTLS here; -EALREADY: the
+ * socket has a ULP already. Set ktls_install_opts.ulp_attached after it.
+ */
+int ktls_attach_ulp(int fd);
+
+/*
+ * Upgrading a connected TCP socket to kTLS in one call, done by the ktlsd
+ * daemon (which holds the identities) or, when @config is set, in this
+ * process. See ktls_upgrade(3).
+ */
+struct ktls_upgrade_opts {
+	enum ktls_role role;
+	const char *peer_name;		/* client: SNI and the name to verify */
+	const char *alpn;		/* "h2,http/1.1"; NULL: the identity's default */
+	const char *identity;		/* daemon: a configured identity; NULL: none */
+	int verify;			/* enum ktlsd_verify; 0: the configured policy */
+	int timeout_ms;			/* whole upgrade; 0: 10000 */
+	struct ktls_config *config;	/* in process: identity and trust */
+	const char *socket_path;	/* daemon: NULL for $KTLSD_SOCKET or the default */
+};
+
+/* What happened, success or not. Strings are "" when there is nothing to say. */
+struct ktls_upgrade_info {
+	int status;			/* what ktls_upgrade() returned */
+	int error;			/* libktls error code: the alert sent or received */
+	uint16_t version;
+	char cipher[64];
+	char group[32];
+	char alpn[256];
+	char server_name[256];		/* server: the SNI the client sent */
+	char peer_subject[256];
+	char detail[256];		/* why it failed */
+};
+
+/*
+ * Returns 0 with @fd's TX and RX in the kernel, or a negative errno:
+ * -ECONNREFUSED no daemon, -ETIMEDOUT, -EACCES policy denied or the peer
+ * refused us, -EKEYREJECTED the peer's certificate, -EPROTO a protocol
+ * failure, -ENOKEY no such identity, -ENOPROTOOPT no kTLS in this kernel,
+ * -ENOTCONN, -ENOTSOCK, -ESOCKTNOSUPPORT (not TCP), -EALREADY (socket has
+ * a ULP), -EAGAIN (daemon at its limit), -ECONNABORTED (daemon went away),
+ * -ECONNRESET (peer closed). After a failure that reached the peer the
+ * connection is shut down, never left half-upgraded. @info may be NULL.
+ */
+int ktls_upgrade(int fd, const struct ktls_upgrade_opts *opts, struct ktls_upgrade_info *info);
+
+/*
+ * The same for an event loop: ktls_upgrade_start() returns 0 and a handle,
+ * then poll ktls_upgrade_poll_fd() for *events and call
+ * ktls_upgrade_continue() until it stops returning -EINPROGRESS. When
+ * ktls_upgrade_start() fails *@up may still be set, holding the info:
+ * ktls_upgrade_free() it either way.
+ */
+struct ktls_upgrade;
+
+int ktls_upgrade_start(int fd, const struct ktls_upgrade_opts *opts, struct ktls_upgrade **up);
+int ktls_upgrade_poll_fd(const struct ktls_upgrade *up, short *events);
+/* Milliseconds left before the upgrade times out (for poll's timeout). */
+int ktls_upgrade_timeout(const struct ktls_upgrade *up);
+int ktls_upgrade_continue(struct ktls_upgrade *up);
+const struct ktls_upgrade_info *ktls_upgrade_get_info(const struct ktls_upgrade *up);
+void ktls_upgrade_free(struct ktls_upgrade *up);
+
+/* The daemon's counters (ktlsd(8)), read over its socket (NULL: the default). */
+struct ktlsd_counters {
+	uint64_t ok;
+	uint64_t failed;
+	uint64_t timed_out;
+	uint64_t denied;		/* policy said no */
+	uint64_t refused;		/* over a cap: EAGAIN */
+	uint64_t in_flight;
+	uint64_t duration_us;		/* sum over the successful ones */
+	uint64_t reloads;
+};
+
+int ktlsd_get_counters(const char *socket_path, struct ktlsd_counters *counters);
 
 #ifdef __cplusplus
 }

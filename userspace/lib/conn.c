@@ -615,7 +615,7 @@ int ktls_peer_closed(const struct ktls_conn *conn)
 
 const char *ktls_get_error_detail(const struct ktls_conn *conn)
 {
-	return conn->cn_detail;
+	return conn ? conn->cn_detail : "";
 }
 
 /* ---- key export for kTLS ---- */

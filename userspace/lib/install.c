@@ -221,6 +221,20 @@ static const char *install_cipher_hint(const struct ktls_conn *conn, int err)
 	}
 }
 
+int ktls_attach_ulp(int fd)
+{
+	if (!ktls_sys->setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")))
+		return 0;
+	switch (errno) {
+	case ENOENT:		/* no tls.ko, and it could not be loaded */
+		return -ENOPROTOOPT;
+	case EEXIST:		/* this socket has a ULP already */
+		return -EALREADY;
+	default:
+		return -errno;
+	}
+}
+
 int ktls_install(struct ktls_conn *conn, int fd, const void *pending, size_t pending_len,
 		 struct ktls_buf *plaintext, const struct ktls_install_opts *opts,
 		 struct ktls_install_status *status)
@@ -235,7 +249,7 @@ int ktls_install(struct ktls_conn *conn, int fd, const void *pending, size_t pen
 	if (!ktls_handshake_is_complete(conn) || conn->cn_kernel_tx || conn->cn_kernel_rx)
 		return -EINVAL;
 
-	if (ktls_sys->setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls"))) {
+	if (!opts->ulp_attached && ktls_sys->setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls"))) {
 		ret = -errno;
 		status->tx_errno = status->rx_errno = -ret;
 		snprintf(status->detail, sizeof(status->detail),
@@ -349,6 +363,76 @@ static ssize_t install_follow_key_update(struct ktls_conn *conn, int fd)
 	return 0;
 }
 
+/*
+ * Post-handshake messages on a socket upgraded by the daemon, which kept
+ * the keys: tickets are of no use here, a KeyUpdate cannot be followed.
+ */
+static ssize_t install_read_handshake_stateless(int fd, const uint8_t *msg, size_t len)
+{
+	static const uint8_t unexpected[2] = { 2, KTLS_ALERT_UNEXPECTED_MESSAGE };
+	size_t off = 0, body;
+
+	while (off < len) {
+		if (len - off < 4)
+			return -EBADMSG;
+		body = (size_t)msg[off + 1] << 16 | (size_t)msg[off + 2] << 8 | msg[off + 3];
+		if (body > len - off - 4)
+			return -EBADMSG;
+		switch (msg[off]) {
+		case KTLS_HS_NEW_SESSION_TICKET:
+			break;
+		case KTLS_HS_KEY_UPDATE:
+			return -EKEYEXPIRED;
+		default:
+			install_send_kernel_record(fd, KTLS_CT_ALERT, unexpected, sizeof(unexpected));
+			return -EPROTO;
+		}
+		off += 4 + body;
+	}
+	return 0;
+}
+
+static ssize_t install_read_stateless(int fd, void *buf, size_t len)
+{
+	char control[CMSG_SPACE(sizeof(uint8_t))];
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cmsg;
+	const uint8_t *p = buf;
+	uint8_t type;
+	ssize_t n;
+
+	for (;;) {
+		msg.msg_control = control;
+		msg.msg_controllen = sizeof(control);
+		n = ktls_sys->recvmsg(fd, &msg, 0);
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -ECONNRESET;
+		type = KTLS_CT_APPLICATION_DATA;
+		for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg))
+			if (cmsg->cmsg_level == SOL_TLS && cmsg->cmsg_type == TLS_GET_RECORD_TYPE)
+				type = *CMSG_DATA(cmsg);
+		switch (type) {
+		case KTLS_CT_APPLICATION_DATA:
+			return n;
+		case KTLS_CT_ALERT:
+			if (n == 2 && p[1] == KTLS_ALERT_CLOSE_NOTIFY)
+				return 0;
+			return n == 2 ? ktls_error_to_errno(KTLS_ERROR_PEER_ALERT(p[1])) : -EPROTO;
+		case KTLS_CT_HANDSHAKE:
+			n = install_read_handshake_stateless(fd, p, (size_t)n);
+			kc_cleanse(buf, len);
+			if (n)
+				return n;
+			continue;
+		default:
+			return -EPROTO;
+		}
+	}
+}
+
 ssize_t ktls_read(struct ktls_conn *conn, int fd, void *buf, size_t len)
 {
 	char control[CMSG_SPACE(sizeof(uint8_t))];
@@ -362,6 +446,8 @@ ssize_t ktls_read(struct ktls_conn *conn, int fd, void *buf, size_t len)
 
 	if (len < 2)
 		return -EINVAL;
+	if (!conn)
+		return install_read_stateless(fd, buf, len);
 	for (;;) {
 		if (conn->cn_state == KTLS_STATE_CLOSED)
 			return 0;
@@ -423,6 +509,9 @@ int ktls_close_notify_fd(struct ktls_conn *conn, int fd)
 	struct ktls_buf out;
 	int ret;
 
+	if (!conn)
+		return install_send_kernel_record(fd, KTLS_CT_ALERT, close_notify,
+						  sizeof(close_notify));
 	if (conn->cn_sent_close_notify)
 		return 0;
 	if (conn->cn_kernel_tx) {

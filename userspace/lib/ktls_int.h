@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "ktls.h"
+#include <linux/ktlsd.h>
 #include "crypto.h"
 
 #define KTLS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -495,5 +496,67 @@ struct ktls_syscalls {
 
 /* NULL restores the system calls. */
 void ktls_set_syscalls(const struct ktls_syscalls *sys);
+
+/* proto.c: the unix socket protocol to ktlsd */
+struct ktlsd_msg_builder {
+	uint8_t mb_buf[KTLSD_MSG_MAX];
+	size_t mb_len;
+	int mb_overflow;	/* an attribute did not fit: finish says -EMSGSIZE */
+};
+
+struct ktlsd_attrs {
+	const uint8_t *at_value[KTLSD_A_MAX + 1];	/* NULL: absent */
+	uint16_t at_len[KTLSD_A_MAX + 1];
+};
+
+struct ktlsd_request {
+	uint32_t rq_role;		/* enum ktlsd_role */
+	uint32_t rq_verify;		/* enum ktlsd_verify */
+	uint32_t rq_timeout_ms;
+	char rq_peer_name[KTLSD_PEER_NAME_MAX + 1];
+	char rq_alpn[KTLSD_ALPN_MAX + 1];
+	char rq_identity[KTLSD_IDENTITY_MAX + 1];
+};
+
+void ktlsd_msg_init(struct ktlsd_msg_builder *b, uint16_t type);
+void ktlsd_msg_put(struct ktlsd_msg_builder *b, uint16_t type, const void *value, size_t len);
+void ktlsd_msg_put_u32(struct ktlsd_msg_builder *b, uint16_t type, uint32_t value);
+void ktlsd_msg_put_u64(struct ktlsd_msg_builder *b, uint16_t type, uint64_t value);
+void ktlsd_msg_put_str(struct ktlsd_msg_builder *b, uint16_t type, const char *s);
+int ktlsd_msg_finish(struct ktlsd_msg_builder *b);
+int ktlsd_msg_length(const void *hdr, size_t len);
+int ktlsd_msg_parse(const void *buf, size_t len, uint16_t *type, struct ktlsd_attrs *attrs);
+int ktlsd_attr_u32(const struct ktlsd_attrs *attrs, int type, uint32_t *value);
+int ktlsd_attr_u64(const struct ktlsd_attrs *attrs, int type, uint64_t *value);
+int ktlsd_attr_str(const struct ktlsd_attrs *attrs, int type, char *out, size_t size);
+int ktlsd_request_decode(const struct ktlsd_attrs *attrs, struct ktlsd_request *rq);
+void ktlsd_request_encode(struct ktlsd_msg_builder *b, const struct ktlsd_request *rq);
+void ktlsd_result_encode(struct ktlsd_msg_builder *b, const struct ktls_upgrade_info *info);
+int ktlsd_result_decode(const struct ktlsd_attrs *attrs, struct ktls_upgrade_info *info);
+
+/*
+ * drive.c: one handshake on a non-blocking TCP socket, shared by the
+ * in-process ktls_upgrade() and the daemon. Records are read exactly,
+ * header then body, so nothing past the handshake's last record leaves
+ * the kernel and kTLS RX starts on a record boundary with no backlog.
+ */
+struct ktls_drive {
+	struct ktls_conn *dv_conn;
+	int dv_fd;
+	int dv_started;
+	int dv_error;			/* negative errno once failed */
+	struct ktls_buf dv_out;		/* sealed bytes not yet sent */
+	uint8_t dv_header[KTLS_RECORD_HEADER_LEN];
+	size_t dv_header_len;
+	uint8_t *dv_record;		/* header and body of the record being read */
+	size_t dv_record_len, dv_record_off;
+};
+
+int ktls_socket_check(int fd);
+void ktls_drive_init(struct ktls_drive *dv, struct ktls_conn *conn, int fd);
+int ktls_drive_step(struct ktls_drive *dv, short *events);
+void ktls_drive_dispose(struct ktls_drive *dv);
+void ktls_upgrade_info_fill(struct ktls_upgrade_info *info, const struct ktls_conn *conn,
+			    int status);
 
 #endif /* KTLS_INT_H */
