@@ -15,8 +15,8 @@ SSL_LIBS	:= $(shell $(PKG_CONFIG) --libs libssl)
 CFLAGS		?= -O2 -g
 WARNINGS	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wno-unused-parameter
-CPPFLAGS	+= -D_GNU_SOURCE -Iinclude -Iuserspace/lib
-ALL_CFLAGS	= $(CPPFLAGS) $(WARNINGS) $(CRYPTO_CFLAGS) $(CFLAGS) -MMD -MP
+CPPFLAGS	+= -D_GNU_SOURCE -Iinclude -Iinclude/uapi -Iuserspace/lib
+ALL_CFLAGS	= $(CPPFLAGS) $(WARNINGS) $(CRYPTO_CFLAGS) $(INIH_CFLAGS) $(CFLAGS) -MMD -MP
 
 LIB_SRCS	:= $(wildcard userspace/lib/*.c)
 LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -31,11 +31,18 @@ TEST_SRCS	:= $(wildcard userspace/tests/*_test.c)
 TEST_BINS	:= $(TEST_SRCS:userspace/tests/%.c=$(BUILD)/tests/%)
 TEST_SCRIPTS	:= $(sort $(wildcard userspace/tests/*.t))
 
+# The daemon: main.c plus the rest, which its host tests link too.
+INIH_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags inih)
+INIH_LIBS	:= $(shell $(PKG_CONFIG) --libs inih)
+KTLSD_SRCS	:= $(filter-out userspace/ktlsd/main.c,$(wildcard userspace/ktlsd/*.c))
+KTLSD_OBJS	:= $(KTLSD_SRCS:%.c=$(BUILD)/obj/%.o)
+KTLSD_BIN	:= $(BUILD)/bin/ktlsd
+
 BENCH_SRCS	:= $(wildcard userspace/bench/*.c)
 BENCH_BINS	:= $(BENCH_SRCS:userspace/bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all tools check check-host bench clean
-all: $(LIBKTLS) $(TOOL_BINS) $(TEST_BINS) $(BENCH_BINS)
+all: $(LIBKTLS) $(TOOL_BINS) $(KTLSD_BIN) $(TEST_BINS) $(BENCH_BINS)
 
 tools: $(TOOL_BINS)
 
@@ -63,6 +70,15 @@ $(BUILD)/bin/%: $(BUILD)/obj/userspace/tools/%.o $(TOOL_COMMON_OBJS) $(LIBKTLS)
 $(BUILD)/tests/%: $(BUILD)/obj/userspace/tests/%.o $(BUILD)/obj/userspace/tests/tap.o $(LIBKTLS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+
+$(KTLSD_BIN): $(BUILD)/obj/userspace/ktlsd/main.o $(KTLSD_OBJS) $(LIBKTLS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(INIH_LIBS) $(CRYPTO_LIBS)
+
+$(BUILD)/tests/ktlsd_%_test: $(BUILD)/obj/userspace/tests/ktlsd_%_test.o \
+			     $(BUILD)/obj/userspace/tests/tap.o $(KTLSD_OBJS) $(LIBKTLS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(INIH_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/userspace/bench/%.o $(LIBKTLS)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ktlsd's runtime: the event loop, the requests in flight, and the files
+ * that implement them. Configuration and policy are in ktlsd.h.
+ */
+#ifndef KTLSD_DAEMON_H
+#define KTLSD_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ktlsd.h"
+#include "ktls_int.h"
+
+#define ktlsd_container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+struct ktlsd_daemon;
+
+/* Something in the epoll set; the loop calls w_handle with the events. */
+struct ktlsd_watch {
+	void (*w_handle)(struct ktlsd_daemon *d, struct ktlsd_watch *w, uint32_t events);
+};
+
+/* A deadline in the daemon's timer heap. */
+struct ktlsd_timer {
+	int64_t t_deadline;		/* CLOCK_MONOTONIC ms */
+	size_t t_index;			/* position in the heap, 0: not queued */
+	void (*t_expire)(struct ktlsd_daemon *d, struct ktlsd_timer *t);
+};
+
+struct ktlsd_heap {
+	struct ktlsd_timer **h_items;	/* h_items[1..h_count], a binary min-heap */
+	size_t h_count;
+	size_t h_capacity;
+};
+
+/* How many requests one uid has in flight, for max_handshakes_per_uid. */
+struct ktlsd_uid_count {
+	uid_t uc_uid;
+	unsigned int uc_count;
+	struct ktlsd_uid_count *uc_next;
+};
+
+struct ktlsd_stats {
+	uint64_t st_ok;
+	uint64_t st_failed;
+	uint64_t st_timed_out;
+	uint64_t st_denied;
+	uint64_t st_refused;		/* over a cap */
+	uint64_t st_duration_us;	/* sum over successful handshakes */
+	uint64_t st_reloads;
+};
+
+struct ktlsd_daemon {
+	int d_epoll;
+	int d_stop;
+	const char *d_conf_path;
+	const char *d_socket_override;	/* -s: wins over every generation's file */
+	struct ktlsd_conf *d_conf;	/* the newest generation */
+	int d_foreground;
+	/* the unix socket frontend */
+	int d_listen_fd;
+	struct ktlsd_watch d_listen_watch;
+	char d_listen_path[108];
+	/* signals through a signalfd, so they are events like any other */
+	int d_signal_fd;
+	struct ktlsd_watch d_signal_watch;
+	struct ktlsd_heap d_timers;
+	unsigned int d_in_flight;	/* requests accepted and not yet answered */
+	struct ktlsd_uid_count *d_uid_counts;
+	struct ktlsd_stats d_stats;
+	struct ktlsd_job *d_jobs;	/* every request in flight, for shutdown */
+};
+
+/*
+ * One request from one requester: its unix connection, the socket it
+ * sent, and the handshake on it.
+ */
+enum ktlsd_job_state {
+	KTLSD_JOB_READ_REQUEST,
+	KTLSD_JOB_HANDSHAKE,
+	KTLSD_JOB_WRITE_RESULT,
+};
+
+struct ktlsd_job {
+	enum ktlsd_job_state j_state;
+	struct ktlsd_job *j_prev, *j_next;	/* d_jobs */
+	int j_client;			/* the requester's unix connection */
+	struct ktlsd_watch j_client_watch;
+	int j_sock;			/* the socket being upgraded, -1 before it came */
+	struct ktlsd_watch j_sock_watch;
+	uint32_t j_sock_events;		/* what it is registered for, 0: not yet */
+	struct ktlsd_timer j_timer;
+	struct ktlsd_requester j_who;
+	int j_counted;			/* holds a slot against the caps */
+	struct ktlsd_conf *j_conf;	/* the generation it started with */
+	struct ktls_conn *j_conn;
+	struct ktls_drive j_drive;
+	int64_t j_started_us;
+	uint8_t *j_msg;			/* request in, then result out */
+	size_t j_msg_len, j_msg_off;
+	uint16_t j_role;
+	char j_peer_name[KTLSD_PEER_NAME_MAX + 1];
+	char j_identity[KTLSD_IDENTITY_MAX + 1];
+};
+
+/* loop.c */
+void ktlsd_run(struct ktlsd_daemon *d);
+int ktlsd_signals_open(struct ktlsd_daemon *d);
+int64_t ktlsd_now_ms(void);
+int64_t ktlsd_now_us(void);
+int ktlsd_watch_fd(struct ktlsd_daemon *d, int fd, uint32_t events, struct ktlsd_watch *w,
+		   int op);
+
+/* timer.c */
+int ktlsd_timer_add(struct ktlsd_heap *h, struct ktlsd_timer *t);
+void ktlsd_timer_del(struct ktlsd_heap *h, struct ktlsd_timer *t);
+/* Milliseconds to the next deadline for epoll_wait, -1 if none. */
+int ktlsd_timer_next(const struct ktlsd_heap *h, int64_t now);
+void ktlsd_timer_run(struct ktlsd_daemon *d, int64_t now);
+void ktlsd_heap_free(struct ktlsd_heap *h);
+
+/* frontend.c: the unix socket */
+int ktlsd_frontend_open(struct ktlsd_daemon *d);
+void ktlsd_frontend_close(struct ktlsd_daemon *d);
+
+/* job.c */
+void ktlsd_job_start(struct ktlsd_daemon *d, int client, const struct ktlsd_requester *who);
+void ktlsd_job_abort_all(struct ktlsd_daemon *d, const char *why);
+
+/* log.c */
+void ktlsd_log_open(int foreground, int level);
+void ktlsd_log_set_level(int level);
+void ktlsd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif /* KTLSD_DAEMON_H */

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The unix socket frontend: requesters connect, send one UPGRADE message
+ * with their socket attached (SCM_RIGHTS), and read one RESULT. Who they
+ * are comes from the kernel (SO_PEERCRED, SO_PEERGROUPS), never from the
+ * message, so policy can trust it.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+static void frontend_requester(int fd, struct ktlsd_requester *who)
+{
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	socklen_t len = sizeof(cred);
+
+	memset(who, 0, sizeof(*who));
+	getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+	who->rq_uid = cred.uid;
+	who->rq_gid = cred.gid;
+	who->rq_pid = cred.pid;
+	/* Supplementary groups (Linux 4.13); a longer list is cut, not trusted whole. */
+	len = sizeof(who->rq_groups);
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, who->rq_groups, &len))
+		who->rq_group_count = len / sizeof(gid_t);
+}
+
+static void frontend_accept(struct ktlsd_daemon *d, struct ktlsd_watch *w, uint32_t events)
+{
+	struct ktlsd_requester who;
+	int fd;
+
+	for (;;) {
+		fd = accept4(d->d_listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				ktlsd_log(LOG_WARNING, "accept: %s: requests wait in the backlog",
+					  strerror(errno));
+			return;		/* EAGAIN: all taken */
+		}
+		frontend_requester(fd, &who);
+		ktlsd_job_start(d, fd, &who);
+	}
+}
+
+/* A socket file left by a daemon that died is removed; a live one is not. */
+static int frontend_clear_stale(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, ret;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memcpy(sun.sun_path, path, strlen(path));
+	ret = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (!ret)
+		return -EADDRINUSE;
+	return unlink(path) ? -errno : 0;
+}
+
+int ktlsd_frontend_open(struct ktlsd_daemon *d)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *path = d->d_conf->kc_socket_path;
+	char dir[sizeof(sun.sun_path)];
+	int ret;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(dir, sizeof(dir), "%s", path);
+	/* /run/ktlsd: systemd's RuntimeDirectory makes it; by hand we do. */
+	if (mkdir(dirname(dir), 0755) && errno != EEXIST)
+		ktlsd_log(LOG_WARNING, "mkdir %s: %s", dir, strerror(errno));
+	ret = frontend_clear_stale(path);
+	if (ret) {
+		ktlsd_log(LOG_ERR, "%s: %s", path, ret == -EADDRINUSE ?
+			  "another ktlsd is listening there" : strerror(-ret));
+		return ret;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	d->d_listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->d_listen_fd < 0)
+		return -errno;
+	if (bind(d->d_listen_fd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    chmod(path, d->d_conf->kc_socket_mode) || listen(d->d_listen_fd, SOMAXCONN)) {
+		ret = -errno;
+		ktlsd_log(LOG_ERR, "%s: %s", path, strerror(-ret));
+		close(d->d_listen_fd);
+		d->d_listen_fd = -1;
+		return ret;
+	}
+	snprintf(d->d_listen_path, sizeof(d->d_listen_path), "%s", path);
+	d->d_listen_watch.w_handle = frontend_accept;
+	ret = ktlsd_watch_fd(d, d->d_listen_fd, EPOLLIN, &d->d_listen_watch, EPOLL_CTL_ADD);
+	if (ret)
+		ktlsd_frontend_close(d);
+	return ret;
+}
+
+void ktlsd_frontend_close(struct ktlsd_daemon *d)
+{
+	if (d->d_listen_fd < 0)
+		return;
+	close(d->d_listen_fd);
+	d->d_listen_fd = -1;
+	unlink(d->d_listen_path);
+}

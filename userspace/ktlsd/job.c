@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The life of one request: read it, check it, run the handshake on the
+ * socket it carried, install kTLS, answer, forget. Every step is driven by
+ * an epoll event or a deadline; nothing here blocks.
+ *
+ *	READ_REQUEST --(valid, allowed)--> HANDSHAKE --(done or failed)--> WRITE_RESULT
+ *	      \------------(refused: errno)------------------------------/
+ *
+ * The socket is the requester's: we hold a duplicate of it, so closing ours
+ * does not drop it from epoll (epoll keys on the open file, which the
+ * requester keeps open). Every exit therefore deletes it from the epoll set
+ * before closing. A handshake that failed after the peer heard from us is
+ * shut down, so the requester can never use a half-upgraded socket.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+/* ---- caps: in flight in all, and per uid ---- */
+
+static struct ktlsd_uid_count *job_uid_count(struct ktlsd_daemon *d, uid_t uid, int create)
+{
+	struct ktlsd_uid_count *uc;
+
+	for (uc = d->d_uid_counts; uc; uc = uc->uc_next)
+		if (uc->uc_uid == uid)
+			return uc;
+	if (!create)
+		return NULL;
+	uc = calloc(1, sizeof(*uc));
+	if (!uc)
+		return NULL;
+	uc->uc_uid = uid;
+	uc->uc_next = d->d_uid_counts;
+	d->d_uid_counts = uc;
+	return uc;
+}
+
+static int job_count(struct ktlsd_daemon *d, struct ktlsd_job *j)
+{
+	const struct ktlsd_conf *conf = d->d_conf;
+	struct ktlsd_uid_count *uc;
+
+	if (d->d_in_flight >= conf->kc_max_handshakes)
+		return -EAGAIN;
+	uc = job_uid_count(d, j->j_who.rq_uid, 1);
+	if (!uc)
+		return -ENOMEM;
+	if (uc->uc_count >= conf->kc_max_per_uid)
+		return -EAGAIN;
+	uc->uc_count++;
+	d->d_in_flight++;
+	j->j_counted = 1;
+	return 0;
+}
+
+static void job_uncount(struct ktlsd_daemon *d, struct ktlsd_job *j)
+{
+	struct ktlsd_uid_count *uc, **pp;
+
+	if (!j->j_counted)
+		return;
+	j->j_counted = 0;
+	d->d_in_flight--;
+	for (pp = &d->d_uid_counts; (uc = *pp); pp = &uc->uc_next) {
+		if (uc->uc_uid != j->j_who.rq_uid)
+			continue;
+		if (!--uc->uc_count) {
+			*pp = uc->uc_next;
+			free(uc);
+		}
+		return;
+	}
+}
+
+/* ---- teardown ---- */
+
+static void job_forget_socket(struct ktlsd_daemon *d, struct ktlsd_job *j)
+{
+	if (j->j_sock < 0)
+		return;
+	if (j->j_sock_events)
+		epoll_ctl(d->d_epoll, EPOLL_CTL_DEL, j->j_sock, NULL);
+	j->j_sock_events = 0;
+	close(j->j_sock);
+	j->j_sock = -1;
+}
+
+static void job_free(struct ktlsd_daemon *d, struct ktlsd_job *j)
+{
+	ktlsd_timer_del(&d->d_timers, &j->j_timer);
+	if (j->j_state == KTLSD_JOB_HANDSHAKE)
+		ktls_drive_dispose(&j->j_drive);
+	job_forget_socket(d, j);
+	if (j->j_client >= 0) {
+		epoll_ctl(d->d_epoll, EPOLL_CTL_DEL, j->j_client, NULL);
+		close(j->j_client);
+	}
+	job_uncount(d, j);
+	ktls_conn_free(j->j_conn);
+	if (j->j_conf)
+		ktlsd_conf_put(j->j_conf);
+	free(j->j_msg);
+	if (j->j_prev)
+		j->j_prev->j_next = j->j_next;
+	else
+		d->d_jobs = j->j_next;
+	if (j->j_next)
+		j->j_next->j_prev = j->j_prev;
+	free(j);
+}
+
+/* ---- the log line ---- */
+
+/* Peer-chosen text (SNI, certificate subjects) must not forge log lines. */
+static void job_escape(char *out, size_t size, const char *s)
+{
+	size_t used = 0;
+	int n;
+
+	out[0] = 0;
+	for (; s && *s && used + 5 < size; s++) {
+		if (*s >= 0x21 && *s < 0x7f && *s != '"' && *s != '\\')
+			n = snprintf(out + used, size - used, "%c", *s);
+		else
+			n = snprintf(out + used, size - used, "\\x%02x", (unsigned char)*s);
+		used += (size_t)n;
+	}
+}
+
+static void job_peer_address(const struct ktlsd_job *j, char *out, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned int port = 0;
+
+	snprintf(out, size, "-");
+	if (j->j_sock < 0 || getpeername(j->j_sock, (struct sockaddr *)&ss, &len))
+		return;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(out, size, "%s:%u", host, port);
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(out, size, "[%s]:%u", host, port);
+	}
+}
+
+static void job_log(const struct ktlsd_job *j, const struct ktls_upgrade_info *info)
+{
+	char peer[INET6_ADDRSTRLEN + 10], name[4 * KTLSD_PEER_NAME_MAX + 1];
+	char why[4 * sizeof(info->detail)], subject[4 * sizeof(info->peer_subject)];
+	const char *errname = info->status ? strerrorname_np(-info->status) : NULL;
+	double ms = j->j_started_us ? (double)(ktlsd_now_us() - j->j_started_us) / 1000 : 0;
+
+	job_peer_address(j, peer, sizeof(peer));
+	job_escape(name, sizeof(name), info->server_name[0] ? info->server_name : j->j_peer_name);
+	job_escape(why, sizeof(why), info->detail);
+	job_escape(subject, sizeof(subject), info->peer_subject);
+	ktlsd_log(info->status ? LOG_NOTICE : LOG_INFO,
+		  "handshake %s uid=%u pid=%d role=%s peer=%s name=%s identity=%s "
+		  "version=%s cipher=%s alpn=%s peer_subject=\"%s\" ms=%.1f%s%s%s%s",
+		  info->status ? "failed" : "ok", (unsigned int)j->j_who.rq_uid,
+		  (int)j->j_who.rq_pid, j->j_role == KTLSD_ROLE_SERVER ? "server" : "client",
+		  peer, name[0] ? name : "-", j->j_identity[0] ? j->j_identity : "-",
+		  info->version == KTLS_VERSION_TLS13 ? "TLSv1.3" :
+		  info->version == KTLS_VERSION_TLS12 ? "TLSv1.2" : "-",
+		  info->cipher[0] ? info->cipher : "-", info->alpn[0] ? info->alpn : "-",
+		  subject, ms, errname ? " errno=" : "", errname ? errname : "",
+		  why[0] ? " reason=" : "", why);
+}
+
+/* ---- the answer ---- */
+
+static void job_write_result(struct ktlsd_daemon *d, struct ktlsd_job *j)
+{
+	ssize_t n;
+
+	while (j->j_msg_off < j->j_msg_len) {
+		n = send(j->j_client, j->j_msg + j->j_msg_off, j->j_msg_len - j->j_msg_off,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* Stopping, there is no later: one try only. */
+		if (n < 0 && errno == EAGAIN && !d->d_stop) {
+			ktlsd_watch_fd(d, j->j_client, EPOLLOUT, &j->j_client_watch,
+				       EPOLL_CTL_MOD);
+			return;
+		}
+		if (n < 0)
+			break;		/* the requester left; nothing more to tell */
+		j->j_msg_off += (size_t)n;
+	}
+	job_free(d, j);
+}
+
+static void job_send(struct ktlsd_daemon *d, struct ktlsd_job *j, struct ktlsd_msg_builder *b)
+{
+	int len = ktlsd_msg_finish(b);
+	uint8_t *msg;
+
+	job_forget_socket(d, j);
+	job_uncount(d, j);
+	msg = len > 0 ? realloc(j->j_msg, (size_t)len) : NULL;
+	if (!msg) {
+		job_free(d, j);
+		return;
+	}
+	memcpy(msg, b->mb_buf, (size_t)len);
+	j->j_msg = msg;
+	j->j_msg_len = (size_t)len;
+	j->j_msg_off = 0;
+	j->j_state = KTLSD_JOB_WRITE_RESULT;
+	job_write_result(d, j);
+}
+
+static void job_answer_info(struct ktlsd_daemon *d, struct ktlsd_job *j,
+			    const struct ktls_upgrade_info *info)
+{
+	struct ktlsd_msg_builder b;
+
+	ktlsd_msg_init(&b, KTLSD_MSG_RESULT);
+	ktlsd_result_encode(&b, info);
+	job_send(d, j, &b);
+}
+
+/* A refusal before any handshake: the socket is untouched. */
+static void job_refuse(struct ktlsd_daemon *d, struct ktlsd_job *j, int status, const char *why)
+{
+	struct ktls_upgrade_info info = { .status = status };
+
+	snprintf(info.detail, sizeof(info.detail), "%s", why);
+	job_log(j, &info);
+	job_answer_info(d, j, &info);
+}
+
+static void job_answer_stats(struct ktlsd_daemon *d, struct ktlsd_job *j)
+{
+	const struct ktlsd_stats *st = &d->d_stats;
+	struct ktlsd_msg_builder b;
+
+	ktlsd_msg_init(&b, KTLSD_MSG_STATS);
+	ktlsd_msg_put_u64(&b, KTLSD_A_STATS_OK, st->st_ok);
+	ktlsd_msg_put_u64(&b, KTLSD_A_STATS_FAILED, st->st_failed);
+	ktlsd_msg_put_u64(&b, KTLSD_A_STATS_TIMED_OUT, st->st_timed_out);
+	ktlsd_msg_put_u64(&b, KTLSD_A_STATS_DENIED, st->st_denied);
+	ktlsd_msg_put_u64(&b, KTLSD_A_STATS_REFUSED, st->st_refused);
+	ktlsd_msg_put_u64(&b, KTLSD_A_STATS_IN_FLIGHT, d->d_in_flight);
+	ktlsd_msg_put_u64(&b, KTLSD_A_STATS_DURATION_US, st->st_duration_us);
+	ktlsd_msg_put_u64(&b, KTLSD_A_STATS_RELOADS, st->st_reloads);
+	job_send(d, j, &b);
+}
+
+/* ---- the handshake ---- */
+
+static void job_finish(struct ktlsd_daemon *d, struct ktlsd_job *j, int status)
+{
+	struct ktls_upgrade_info info = { 0 };
+	struct ktls_install_opts iopts = { .ulp_attached = 1 };
+	struct ktls_install_status st;
+
+	ktls_drive_dispose(&j->j_drive);
+	j->j_state = KTLSD_JOB_WRITE_RESULT;
+	if (!status) {
+		status = ktls_install(j->j_conn, j->j_sock, NULL, 0, NULL, &iopts, &st);
+		if (status)
+			snprintf(info.detail, sizeof(info.detail), "%s", st.detail);
+	}
+	if (status) {
+		shutdown(j->j_sock, SHUT_RDWR);
+		if (status == -ETIMEDOUT)
+			d->d_stats.st_timed_out++;
+		else
+			d->d_stats.st_failed++;
+	} else {
+		d->d_stats.st_ok++;
+		d->d_stats.st_duration_us += (uint64_t)(ktlsd_now_us() - j->j_started_us);
+	}
+	ktls_upgrade_info_fill(&info, j->j_conn, status);
+	job_log(j, &info);
+	job_answer_info(d, j, &info);
+}
+
+static void job_step(struct ktlsd_daemon *d, struct ktlsd_job *j)
+{
+	short want = 0;
+	uint32_t events;
+	int ret;
+
+	ret = ktls_drive_step(&j->j_drive, &want);
+	if (ret != -EINPROGRESS) {
+		job_finish(d, j, ret);
+		return;
+	}
+	events = (want & POLLOUT ? EPOLLOUT : EPOLLIN) | EPOLLRDHUP;
+	if (events == j->j_sock_events)
+		return;
+	ret = ktlsd_watch_fd(d, j->j_sock, events, &j->j_sock_watch,
+			     j->j_sock_events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD);
+	if (ret) {
+		job_finish(d, j, ret);
+		return;
+	}
+	j->j_sock_events = events;
+}
+
+static void job_sock_event(struct ktlsd_daemon *d, struct ktlsd_watch *w, uint32_t events)
+{
+	struct ktlsd_job *j = ktlsd_container_of(w, struct ktlsd_job, j_sock_watch);
+
+	if (j->j_state == KTLSD_JOB_HANDSHAKE)
+		job_step(d, j);
+}
+
+/* The engine config for this request, its connection, and the first step. */
+static void job_begin(struct ktlsd_daemon *d, struct ktlsd_job *j, const struct ktlsd_attrs *attrs)
+{
+	struct ktls_config *cfg;
+	struct ktlsd_request rq;
+	unsigned int timeout;
+	char why[256];
+	int ret;
+
+	ret = ktlsd_request_decode(attrs, &rq);
+	if (ret) {
+		job_refuse(d, j, ret == -EMSGSIZE ? -EMSGSIZE : -EINVAL,
+			   ret == -EMSGSIZE ? "a field of the request is too long" :
+					      "malformed request");
+		return;
+	}
+	j->j_role = (uint16_t)rq.rq_role;
+	snprintf(j->j_peer_name, sizeof(j->j_peer_name), "%s", rq.rq_peer_name);
+	snprintf(j->j_identity, sizeof(j->j_identity), "%s", rq.rq_identity);
+	if (j->j_sock < 0) {
+		job_refuse(d, j, -EBADF, "no socket came with the request");
+		return;
+	}
+	if (job_count(d, j)) {
+		d->d_stats.st_refused++;
+		job_refuse(d, j, -EAGAIN, "too many handshakes in flight; try again");
+		return;
+	}
+	ret = ktlsd_policy_check(d->d_conf, &j->j_who, (enum ktlsd_role)rq.rq_role,
+				 rq.rq_identity, &cfg, why, sizeof(why));
+	if (ret) {
+		d->d_stats.st_denied++;
+		job_refuse(d, j, ret, why);
+		return;
+	}
+	ret = ktls_socket_check(j->j_sock);
+	if (ret) {
+		job_refuse(d, j, ret, ret == -ENOPROTOOPT ? "this kernel has no kTLS (tls module)" :
+			   ret == -EALREADY ? "the socket already has a ULP" :
+			   ret == -ENOTCONN ? "the socket is not connected" :
+			   "the socket is not a TCP socket");
+		return;
+	}
+	j->j_conf = ktlsd_conf_get(d->d_conf);
+	j->j_conn = ktls_conn_new(cfg, rq.rq_role == KTLSD_ROLE_SERVER ? KTLS_ROLE_SERVER :
+									KTLS_ROLE_CLIENT);
+	ret = j->j_conn ? 0 : KTLS_ERROR_NO_MEMORY;
+	if (!ret && rq.rq_peer_name[0] && rq.rq_role == KTLSD_ROLE_CLIENT)
+		ret = ktls_conn_set_server_name(j->j_conn, rq.rq_peer_name);
+	if (!ret && rq.rq_alpn[0])
+		ret = ktls_conn_set_alpn(j->j_conn, rq.rq_alpn);
+	if (!ret && rq.rq_verify)
+		ret = ktls_conn_set_verify(j->j_conn, rq.rq_verify == KTLSD_VERIFY_REQUIRED ?
+			KTLS_VERIFY_REQUIRED : rq.rq_verify == KTLSD_VERIFY_OPTIONAL ?
+			KTLS_VERIFY_OPTIONAL : KTLS_VERIFY_NONE);
+	if (ret) {
+		job_refuse(d, j, ret == KTLS_ERROR_NO_MEMORY ? -ENOMEM : -EINVAL,
+			   "bad peer name or ALPN list");
+		return;
+	}
+	timeout = rq.rq_timeout_ms ? rq.rq_timeout_ms : d->d_conf->kc_timeout_ms;
+	if (timeout > d->d_conf->kc_max_timeout_ms)
+		timeout = d->d_conf->kc_max_timeout_ms;
+	ktlsd_timer_del(&d->d_timers, &j->j_timer);
+	j->j_timer.t_deadline = ktlsd_now_ms() + timeout;
+	ktlsd_timer_add(&d->d_timers, &j->j_timer);
+	/* From here the requester's connection only matters if it goes away. */
+	ktlsd_watch_fd(d, j->j_client, EPOLLRDHUP, &j->j_client_watch, EPOLL_CTL_MOD);
+	j->j_state = KTLSD_JOB_HANDSHAKE;
+	j->j_started_us = ktlsd_now_us();
+	j->j_sock_watch.w_handle = job_sock_event;
+	ktls_drive_init(&j->j_drive, j->j_conn, j->j_sock);
+	job_step(d, j);
+}
+
+/* ---- the request ---- */
+
+/* Keeps the first descriptor that came; any other is closed at once. */
+static int job_take_fds(struct ktlsd_job *j, struct msghdr *msg)
+{
+	struct cmsghdr *cmsg;
+	int fd, extra = 0;
+	size_t i, count;
+
+	for (cmsg = CMSG_FIRSTHDR(msg); cmsg; cmsg = CMSG_NXTHDR(msg, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < count; i++) {
+			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+			if (j->j_sock < 0) {
+				j->j_sock = fd;
+				continue;
+			}
+			close(fd);
+			extra = 1;
+		}
+	}
+	return extra || (msg->msg_flags & MSG_CTRUNC) ? -EINVAL : 0;
+}
+
+static void job_read_request(struct ktlsd_daemon *d, struct ktlsd_job *j)
+{
+	char control[CMSG_SPACE(4 * sizeof(int))];
+	struct iovec iov;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct ktlsd_attrs attrs;
+	size_t want = sizeof(struct ktlsd_msg);
+	uint16_t type;
+	ssize_t n;
+	int len;
+
+	if (!j->j_msg && !(j->j_msg = malloc(KTLSD_MSG_MAX))) {
+		job_free(d, j);
+		return;
+	}
+	if (j->j_msg_len >= want) {
+		len = ktlsd_msg_length(j->j_msg, j->j_msg_len);
+		if (len < 0) {
+			job_refuse(d, j, len, "malformed request header");
+			return;
+		}
+		want = (size_t)len;
+	}
+	iov.iov_base = j->j_msg + j->j_msg_len;
+	iov.iov_len = want - j->j_msg_len;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof(control);
+	n = recvmsg(j->j_client, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		job_free(d, j);		/* the requester left before asking */
+		return;
+	}
+	if (job_take_fds(j, &msg)) {
+		job_refuse(d, j, -EINVAL, "more than one descriptor with the request");
+		return;
+	}
+	j->j_msg_len += (size_t)n;
+	if (j->j_msg_len < want)
+		return;
+	len = ktlsd_msg_length(j->j_msg, j->j_msg_len);
+	if (len < 0) {
+		job_refuse(d, j, len, "malformed request header");
+		return;
+	}
+	if (j->j_msg_len < (size_t)len)
+		return;		/* the header is in; the rest is coming */
+	if (ktlsd_msg_parse(j->j_msg, j->j_msg_len, &type, &attrs)) {
+		job_refuse(d, j, -EBADMSG, "malformed request");
+		return;
+	}
+	switch (type) {
+	case KTLSD_MSG_UPGRADE:
+		job_begin(d, j, &attrs);
+		return;
+	case KTLSD_MSG_STATS_GET:
+		job_answer_stats(d, j);
+		return;
+	default:
+		job_refuse(d, j, -EOPNOTSUPP, "unknown request type");
+		return;
+	}
+}
+
+static void job_client_event(struct ktlsd_daemon *d, struct ktlsd_watch *w, uint32_t events)
+{
+	struct ktlsd_job *j = ktlsd_container_of(w, struct ktlsd_job, j_client_watch);
+
+	switch (j->j_state) {
+	case KTLSD_JOB_READ_REQUEST:
+		job_read_request(d, j);
+		return;
+	case KTLSD_JOB_HANDSHAKE:
+		/* The requester gave up or died: nobody will use the socket. */
+		ktlsd_log(LOG_NOTICE, "handshake abandoned uid=%u pid=%d: the requester went away",
+			  (unsigned int)j->j_who.rq_uid, (int)j->j_who.rq_pid);
+		d->d_stats.st_failed++;
+		shutdown(j->j_sock, SHUT_RDWR);
+		job_free(d, j);
+		return;
+	case KTLSD_JOB_WRITE_RESULT:
+		if (events & (EPOLLHUP | EPOLLERR))
+			job_free(d, j);
+		else
+			job_write_result(d, j);
+		return;
+	default:
+		job_free(d, j);
+		return;
+	}
+}
+
+static void job_expire(struct ktlsd_daemon *d, struct ktlsd_timer *t)
+{
+	struct ktlsd_job *j = ktlsd_container_of(t, struct ktlsd_job, j_timer);
+	struct ktls_upgrade_info info = { 0 };
+
+	switch (j->j_state) {
+	case KTLSD_JOB_HANDSHAKE:
+		snprintf(info.detail, sizeof(info.detail), "handshake timed out");
+		ktls_drive_dispose(&j->j_drive);
+		j->j_state = KTLSD_JOB_WRITE_RESULT;
+		shutdown(j->j_sock, SHUT_RDWR);
+		d->d_stats.st_timed_out++;
+		ktls_upgrade_info_fill(&info, j->j_conn, -ETIMEDOUT);
+		info.status = -ETIMEDOUT;
+		job_log(j, &info);
+		job_answer_info(d, j, &info);
+		return;
+	case KTLSD_JOB_READ_REQUEST:	/* connected and said nothing */
+	case KTLSD_JOB_WRITE_RESULT:	/* does not read its answer */
+	default:
+		job_free(d, j);
+		return;
+	}
+}
+
+void ktlsd_job_start(struct ktlsd_daemon *d, int client, const struct ktlsd_requester *who)
+{
+	struct ktlsd_job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		close(client);
+		return;
+	}
+	j->j_client = client;
+	j->j_sock = -1;
+	j->j_who = *who;
+	j->j_next = d->d_jobs;
+	if (d->d_jobs)
+		d->d_jobs->j_prev = j;
+	d->d_jobs = j;
+	j->j_client_watch.w_handle = job_client_event;
+	j->j_timer.t_expire = job_expire;
+	j->j_timer.t_deadline = ktlsd_now_ms() + d->d_conf->kc_timeout_ms;
+	if (ktlsd_timer_add(&d->d_timers, &j->j_timer) ||
+	    ktlsd_watch_fd(d, client, EPOLLIN | EPOLLRDHUP, &j->j_client_watch, EPOLL_CTL_ADD)) {
+		job_free(d, j);
+		return;
+	}
+	/* The request is usually there already. */
+	job_read_request(d, j);
+}
+
+/* Stopping: every requester learns it, no socket is left mid-handshake. */
+void ktlsd_job_abort_all(struct ktlsd_daemon *d, const char *why)
+{
+	struct ktls_upgrade_info info = { .status = -ECONNABORTED };
+
+	snprintf(info.detail, sizeof(info.detail), "%s", why);
+	while (d->d_jobs) {
+		struct ktlsd_job *j = d->d_jobs;
+
+		if (j->j_state == KTLSD_JOB_HANDSHAKE) {
+			ktls_drive_dispose(&j->j_drive);
+			j->j_state = KTLSD_JOB_WRITE_RESULT;
+			shutdown(j->j_sock, SHUT_RDWR);
+			job_answer_info(d, j, &info);	/* one try; frees j */
+			continue;
+		}
+		job_free(d, j);
+	}
+}

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ktlsd's unix socket frontend against what a careless or hostile local
+ * process can send it: malformed and oversized messages, the wrong number
+ * and kind of descriptors, sockets that cannot be upgraded, requests the
+ * policy refuses, idle connections, a broken configuration on reload.
+ * Each gets its own errno back, and the daemon still answers afterwards.
+ *
+ * The host has no kTLS, so a request that passes every check ends at
+ * -ENOPROTOOPT, which is itself what a kernel without kTLS must answer.
+ * Handshakes through the daemon run in the VM (selftests/ktlsd).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ktls_int.h"
+#include "tap.h"
+
+#define CERTS "userspace/fuzz/certs"
+
+static char dir[] = "/tmp/ktlsd-proto-XXXXXX";
+static char sock_path[100], conf_path[128], log_path[128];
+static pid_t daemon_pid = -1;
+
+static int write_conf(const char *extra)
+{
+	FILE *f = fopen(conf_path, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "[daemon]\nsocket = %s\nhandshake_timeout = 700\nlog_level = debug\n\n"
+		"[trust test]\nca_file = " CERTS "/ca.pem\nsystem = no\n\n"
+		"[client]\ntrust = test\n\n"
+		"[identity web]\ncert = " CERTS "/server.pem\nkey = " CERTS "/server.key\n"
+		"allow_users = root\n\n"
+		"[identity private]\ncert = " CERTS "/server.pem\nkey = " CERTS "/server.key\n"
+		"allow_users = nobody\n%s", sock_path, extra);
+	return fclose(f);
+}
+
+static int wait_for_socket(void)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (!stat(sock_path, &st))
+			return 0;
+		usleep(20000);
+	}
+	return -1;
+}
+
+static int start_daemon(void)
+{
+	const char *bin = getenv("KTLS_BIN");
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/ktlsd", bin ? bin : "build/bin");
+	daemon_pid = fork();
+	if (daemon_pid < 0)
+		return -1;
+	if (!daemon_pid) {
+		fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		execl(path, "ktlsd", "-f", "-c", conf_path, (char *)NULL);
+		_exit(127);
+	}
+	return wait_for_socket();
+}
+
+static int daemon_alive(void)
+{
+	return daemon_pid > 0 && waitpid(daemon_pid, NULL, WNOHANG) == 0;
+}
+
+static int connect_daemon(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock_path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends @len raw bytes with @nfds descriptors; returns the RESULT's status. */
+static int raw_request(const void *msg, size_t len, const int *fds, int nfds,
+		       struct ktls_upgrade_info *info)
+{
+	char control[CMSG_SPACE(4 * sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct ktlsd_attrs attrs;
+	struct cmsghdr *cmsg;
+	uint8_t buf[KTLSD_MSG_MAX];
+	struct pollfd pfd;
+	size_t got = 0;
+	uint16_t type;
+	ssize_t n;
+	int fd, ret = -1000;
+
+	memset(info, 0, sizeof(*info));
+	fd = connect_daemon();
+	if (fd < 0)
+		return -2000;
+	if (nfds) {
+		mh.msg_control = control;
+		mh.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+		cmsg = CMSG_FIRSTHDR(&mh);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+		memcpy(CMSG_DATA(cmsg), fds, (size_t)nfds * sizeof(int));
+	}
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)len)
+		goto out;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (got < sizeof(buf) && poll(&pfd, 1, 5000) == 1) {
+		n = recv(fd, buf + got, sizeof(buf) - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (!ktlsd_msg_parse(buf, got, &type, &attrs) && type == KTLSD_MSG_RESULT &&
+	    !ktlsd_result_decode(&attrs, info))
+		ret = info->status;
+out:
+	close(fd);
+	return ret;
+}
+
+static size_t build_request(struct ktlsd_msg_builder *b, uint32_t role, const char *peer_name,
+			    const char *identity)
+{
+	ktlsd_msg_init(b, KTLSD_MSG_UPGRADE);
+	ktlsd_msg_put_u32(b, KTLSD_A_ROLE, role);
+	ktlsd_msg_put_str(b, KTLSD_A_PEER_NAME, peer_name);
+	ktlsd_msg_put_str(b, KTLSD_A_IDENTITY, identity);
+	return (size_t)ktlsd_msg_finish(b);
+}
+
+/* A connected TCP pair on loopback: *@a is ours to upgrade. */
+static int tcp_pair(int *a, int *b)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (l < 0 || bind(l, (struct sockaddr *)&sin, sizeof(sin)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&sin, &len))
+		return -1;
+	*a = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(*a, (struct sockaddr *)&sin, sizeof(sin)))
+		return -1;
+	*b = accept(l, NULL, NULL);
+	close(l);
+	return *b < 0 ? -1 : 0;
+}
+
+static void test_malformed(void)
+{
+	struct ktlsd_msg_builder b;
+	struct ktls_upgrade_info info;
+	struct ktlsd_msg hdr = { .km_len = 8, .km_type = KTLSD_MSG_UPGRADE, .km_version = 1 };
+	uint8_t raw[64];
+	size_t len;
+	int tcp[2], pipefd[2], fds[2];
+
+	tcp_pair(&tcp[0], &tcp[1]);
+	hdr.km_len = 100000;
+	tap_ok(raw_request(&hdr, sizeof(hdr), tcp, 1, &info) == -EMSGSIZE,
+	       "a header announcing 100000 bytes: EMSGSIZE");
+	hdr.km_len = 8;
+	hdr.km_version = 9;
+	tap_ok(raw_request(&hdr, sizeof(hdr), tcp, 1, &info) == -EBADMSG,
+	       "an unknown protocol version: EBADMSG");
+	hdr.km_version = 1;
+	tap_ok(raw_request(&hdr, sizeof(hdr), tcp, 1, &info) == -EINVAL,
+	       "a request without a role: EINVAL");
+
+	len = build_request(&b, KTLSD_ROLE_CLIENT, "x", NULL);
+	/* the peer name's attribute header claims more than the message holds */
+	memcpy(raw, b.mb_buf, len);
+	raw[8 + 8] = 200;		/* its ka_len, after the role attribute */
+	tap_ok(raw_request(raw, len, tcp, 1, &info) == -EBADMSG,
+	       "an attribute longer than its message: EBADMSG");
+	memcpy(raw, b.mb_buf, len);
+	raw[8 + 8 + 4 + 1] = 'y';	/* "x\0" becomes "xy" */
+	tap_ok(raw_request(raw, len, tcp, 1, &info) == -EINVAL,
+	       "a string without its NUL: EINVAL");
+
+	ktlsd_msg_init(&b, KTLSD_MSG_UPGRADE);
+	ktlsd_msg_put_u32(&b, KTLSD_A_ROLE, KTLSD_ROLE_CLIENT);
+	ktlsd_msg_put_u32(&b, KTLSD_A_ROLE, KTLSD_ROLE_SERVER);
+	len = (size_t)ktlsd_msg_finish(&b);
+	tap_ok(raw_request(b.mb_buf, len, tcp, 1, &info) == -EBADMSG,
+	       "the same attribute twice: EBADMSG");
+
+	ktlsd_msg_init(&b, KTLSD_MSG_UPGRADE);
+	ktlsd_msg_put_u32(&b, KTLSD_A_ROLE, 7);
+	len = (size_t)ktlsd_msg_finish(&b);
+	tap_ok(raw_request(b.mb_buf, len, tcp, 1, &info) == -EINVAL, "role 7: EINVAL");
+
+	{
+		char name[400];
+
+		memset(name, 'a', sizeof(name) - 1);
+		name[sizeof(name) - 1] = 0;
+		len = build_request(&b, KTLSD_ROLE_CLIENT, name, NULL);
+		tap_ok(raw_request(b.mb_buf, len, tcp, 1, &info) == -EMSGSIZE &&
+		       strstr(info.detail, "too long"),
+		       "a 399-byte peer name: EMSGSIZE (%s)", info.detail);
+	}
+
+	ktlsd_msg_init(&b, 77);
+	len = (size_t)ktlsd_msg_finish(&b);
+	tap_ok(raw_request(b.mb_buf, len, NULL, 0, &info) == -EOPNOTSUPP,
+	       "an unknown message type: EOPNOTSUPP");
+
+	len = build_request(&b, KTLSD_ROLE_CLIENT, "localhost", NULL);
+	tap_ok(raw_request(b.mb_buf, len, NULL, 0, &info) == -EBADF,
+	       "a request without a descriptor: EBADF");
+	fds[0] = tcp[0];
+	fds[1] = tcp[1];
+	tap_ok(raw_request(b.mb_buf, len, fds, 2, &info) == -EINVAL,
+	       "a request with two descriptors: EINVAL");
+	pipe(pipefd);
+	tap_ok(raw_request(b.mb_buf, len, pipefd, 1, &info) == -ENOTSOCK,
+	       "a pipe instead of a socket: ENOTSOCK");
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(tcp[0]);
+	close(tcp[1]);
+}
+
+static void test_sockets_and_policy(void)
+{
+	struct ktlsd_msg_builder b;
+	struct ktls_upgrade_info info;
+	size_t len;
+	int udp, unconnected, tcp[2];
+
+	len = build_request(&b, KTLSD_ROLE_CLIENT, "localhost", NULL);
+	udp = socket(AF_INET, SOCK_DGRAM, 0);
+	tap_ok(raw_request(b.mb_buf, len, &udp, 1, &info) == -ESOCKTNOSUPPORT,
+	       "a UDP socket: ESOCKTNOSUPPORT");
+	close(udp);
+	unconnected = socket(AF_INET, SOCK_STREAM, 0);
+	tap_ok(raw_request(b.mb_buf, len, &unconnected, 1, &info) == -ENOTCONN,
+	       "an unconnected TCP socket: ENOTCONN");
+	close(unconnected);
+
+	tcp_pair(&tcp[0], &tcp[1]);
+	len = build_request(&b, KTLSD_ROLE_SERVER, NULL, "private");
+	tap_ok(raw_request(b.mb_buf, len, tcp, 1, &info) == -EACCES &&
+	       strstr(info.detail, "private"),
+	       "an identity root may not use: EACCES (%s)", info.detail);
+	len = build_request(&b, KTLSD_ROLE_SERVER, NULL, "nosuch");
+	tap_ok(raw_request(b.mb_buf, len, tcp, 1, &info) == -ENOKEY,
+	       "an identity that does not exist: ENOKEY (%s)", info.detail);
+	len = build_request(&b, KTLSD_ROLE_SERVER, NULL, NULL);
+	tap_ok(raw_request(b.mb_buf, len, tcp, 1, &info) == -ENOKEY,
+	       "a server without an identity: ENOKEY (%s)", info.detail);
+	len = build_request(&b, KTLSD_ROLE_SERVER, NULL, "web");
+	tap_ok(raw_request(b.mb_buf, len, tcp, 1, &info) == -ENOPROTOOPT,
+	       "an allowed request on a host without kTLS: ENOPROTOOPT (%s)", info.detail);
+	close(tcp[0]);
+	close(tcp[1]);
+}
+
+/* The library's own checks and errors, through the daemon and in process. */
+static void test_library(void)
+{
+	struct ktls_upgrade_opts opts = { .role = KTLS_ROLE_CLIENT, .peer_name = "localhost",
+					  .socket_path = sock_path };
+	struct ktls_upgrade_info info;
+	struct ktls_config *cfg;
+	char longname[300];
+	int tcp[2];
+
+	tcp_pair(&tcp[0], &tcp[1]);
+	tap_ok(ktls_upgrade(tcp[0], &opts, &info) == -ENOPROTOOPT && info.status == -ENOPROTOOPT,
+	       "ktls_upgrade through the daemon: ENOPROTOOPT on this host");
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = 0;
+	opts.peer_name = longname;
+	tap_ok(ktls_upgrade(tcp[0], &opts, &info) == -EMSGSIZE,
+	       "ktls_upgrade with a 299-byte peer name: EMSGSIZE before asking");
+	opts.peer_name = "localhost";
+	opts.socket_path = "/nonexistent/ktlsd.sock";
+	tap_ok(ktls_upgrade(tcp[0], &opts, &info) == -ECONNREFUSED &&
+	       strstr(info.detail, "not running"),
+	       "no daemon: ECONNREFUSED (%s)", info.detail);
+	cfg = ktls_config_new();
+	opts.config = cfg;
+	tap_ok(ktls_upgrade(tcp[0], &opts, &info) == -ENOPROTOOPT,
+	       "in process on this host: ENOPROTOOPT");
+	opts.identity = "web";
+	tap_ok(ktls_upgrade(tcp[0], &opts, &info) == -EINVAL,
+	       "in process with a daemon identity: EINVAL");
+	ktls_config_free(cfg);
+	close(tcp[0]);
+	close(tcp[1]);
+}
+
+static void test_idle_and_reload(void)
+{
+	struct ktlsd_msg_builder b;
+	struct ktls_upgrade_info info;
+	char logbuf[65536];
+	struct pollfd pfd;
+	size_t len;
+	ssize_t n;
+	int fd, tcp[2];
+	FILE *f;
+
+	fd = connect_daemon();
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	tap_ok(fd >= 0 && poll(&pfd, 1, 5000) == 1 && recv(fd, logbuf, 1, 0) == 0,
+	       "a requester that says nothing is dropped at the timeout");
+	close(fd);
+
+	/* A broken file: SIGHUP keeps the running configuration. */
+	write_conf("[identity broken]\ncert = /nonexistent.pem\n");
+	kill(daemon_pid, SIGHUP);
+	usleep(300000);
+	tcp_pair(&tcp[0], &tcp[1]);
+	len = build_request(&b, KTLSD_ROLE_SERVER, NULL, "web");
+	tap_ok(daemon_alive() && raw_request(b.mb_buf, len, tcp, 1, &info) == -ENOPROTOOPT,
+	       "after a broken reload the old configuration still answers");
+	f = fopen(log_path, "r");
+	n = f ? (ssize_t)fread(logbuf, 1, sizeof(logbuf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	logbuf[n > 0 ? n : 0] = 0;
+	tap_ok(strstr(logbuf, "reload failed, keeping the running configuration") != NULL,
+	       "the broken reload is logged with its reason");
+	tap_ok(strstr(logbuf, "handshake failed uid=0") && strstr(logbuf, "errno=EACCES"),
+	       "refusals are logged with requester and errno");
+	/* A good file takes effect (counted in the reloads). */
+	write_conf("");
+	kill(daemon_pid, SIGHUP);
+	usleep(300000);
+	close(tcp[0]);
+	close(tcp[1]);
+}
+
+static void test_stats(void)
+{
+	struct ktlsd_counters c;
+	int ret = ktlsd_get_counters(sock_path, &c);
+
+	tap_ok(!ret && c.denied == 3 && c.reloads == 1 && c.in_flight == 0 && !c.ok,
+	       "counters: denied %llu, reloads %llu, in flight %llu (%d)",
+	       (unsigned long long)c.denied, (unsigned long long)c.reloads,
+	       (unsigned long long)c.in_flight, ret);
+	tap_ok(ktlsd_get_counters("/nonexistent/ktlsd.sock", &c) == -ECONNREFUSED,
+	       "counters without a daemon: ECONNREFUSED");
+}
+
+int main(void)
+{
+	int status;
+
+	tap_plan(12 + 6 + 5 + 4 + 2 + 1);
+	signal(SIGPIPE, SIG_IGN);
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(sock_path, sizeof(sock_path), "%s/ktlsd.sock", dir);
+	snprintf(conf_path, sizeof(conf_path), "%s/ktlsd.conf", dir);
+	snprintf(log_path, sizeof(log_path), "%s/ktlsd.log", dir);
+	if (write_conf("") || start_daemon()) {
+		tap_diag("ktlsd did not start; see %s", log_path);
+		return tap_done();
+	}
+	test_malformed();
+	test_sockets_and_policy();
+	test_library();
+	test_idle_and_reload();
+	test_stats();
+	kill(daemon_pid, SIGTERM);
+	tap_ok(waitpid(daemon_pid, &status, 0) == daemon_pid && WIFEXITED(status) &&
+	       !WEXITSTATUS(status), "the daemon survived it all and stops cleanly on SIGTERM");
+	unlink(sock_path);
+	unlink(conf_path);
+	unlink(log_path);
+	rmdir(dir);
+	return tap_done();
+}
