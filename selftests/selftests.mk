@@ -22,7 +22,7 @@ VM_SELFTEST_WARNINGS	:= -Wall -Wextra -Werror
 # The harness comes from the kernel source (setup.sh extracts it). It is
 # included as a system header: its own code is not -Wextra clean (unused
 # parameters), ours must be. Selftests may use libktls's public API.
-VM_SELFTEST_CPPFLAGS	= -D_GNU_SOURCE -Iinclude -isystem $(VM_KSELFTEST_DIR) \
+VM_SELFTEST_CPPFLAGS	= -D_GNU_SOURCE -Iinclude -Iinclude/uapi -isystem $(VM_KSELFTEST_DIR) \
 			  $(CRYPTO_CFLAGS)
 VM_SELFTEST_LIBS	= $(LIBKTLS) $(CRYPTO_LIBS)
 
@@ -48,5 +48,5 @@ $(BUILD)/selftests/%: selftests/ktlsd/%.c $(VM_KSELFTEST_DIR)/kselftest_harness.
 # One boot per kernel runs every selftest; each output line names its
 # kernel, and the last line sums up all kernels. Selftests may drive the
 # example peers, so those are built first.
-vmcheck: selftests $(TOOL_BINS)
+vmcheck: selftests $(TOOL_BINS) $(KTLSD_BIN)
 	$(VM_ENV) VM_KERNELS="$(VM_KERNELS)" selftests/vm/vmcheck.sh $(VM_SELFTEST_BINS)

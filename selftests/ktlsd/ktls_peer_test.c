@@ -936,6 +936,19 @@ static const struct tls_version_facts *version_facts(uint16_t version)
 	return NULL;
 }
 
+/*
+ * KTLS_TEST_FIXTURE=name runs one fixture's tests and skips the others
+ * (this kernel's harness has no -f): make vmcheck VM_PASS_ENV=KTLS_TEST_FIXTURE.
+ * A SKIP in setup alone would still run the test, so it jumps out past
+ * the test and its teardown, as a failed ASSERT in setup does.
+ */
+#define SKIP_UNLESS_FIXTURE(name)						\
+	do {									\
+		const char *only = getenv("KTLS_TEST_FIXTURE");			\
+		if (only && *only && strcmp(only, name))			\
+			SKIP(longjmp(_metadata->env, 1), "KTLS_TEST_FIXTURE=%s", only); \
+	} while (0)
+
 /* ------------------------------------------------------------ fixture: no tls module */
 
 /*
@@ -961,6 +974,7 @@ FIXTURE_SETUP(no_tls_module)
 {
 	int ret;
 
+	SKIP_UNLESS_FIXTURE("no_tls_module");
 	signal(SIGPIPE, SIG_IGN);
 	peer_init(&self->server);
 	peer_init(&self->client);
@@ -1402,6 +1416,7 @@ FIXTURE_SETUP(ktls_peer)
 {
 	int ret;
 
+	SKIP_UNLESS_FIXTURE("ktls_peer");
 	signal(SIGPIPE, SIG_IGN);
 	self->sock = self->peer_sock = self->listener = -1;
 	peer_init(&self->peer);
@@ -2179,6 +2194,424 @@ TEST_F_TIMEOUT(ktls_peer, key_update_from_s_server, 90)
 	slurp(self->peer.pp_log, log, sizeof(log));
 	EXPECT_NE(NULL, strstr(log, "SSL alert number 80"))
 		TH_LOG("s_server did not report our internal_error alert");
+}
+
+/* ------------------------------------------------------------ fixture: through ktlsd */
+
+/*
+ * The same peers, but the handshake is ktlsd's: the test process hands
+ * its socket to the daemon with ktls_upgrade() and gets it back with kTLS
+ * installed, holding no key itself. Then the daemon under load: a stalled
+ * peer, a hundred upgrades at once, a reload in the middle of them, a
+ * requester the policy refuses, and the daemon killed mid-handshake.
+ */
+#define DAEMON_UPGRADES		100	/* connections, each upgraded at both ends */
+
+static const FIXTURE_VARIANT(ktls_peer) daemon_suite = {
+	.version = KTLS_VERSION_TLS13,
+	.suite = "TLS_AES_128_GCM_SHA256",
+	.openssl_suite = "TLS_AES_128_GCM_SHA256",
+	.kernel_cipher = TLS_CIPHER_AES_GCM_128,
+};
+
+FIXTURE(ktlsd_daemon) {
+	struct test_pki		pki;
+	struct peer_process	daemon;		/* ktlsd -f */
+	struct peer_process	peer;		/* s_server or s_client */
+	char			conf[128];
+	char			sock_path[108];
+	int			sock;
+	int			listener;
+	struct tls_stat		stat_before;
+};
+
+static int daemon_write_conf(FIXTURE_DATA(ktlsd_daemon) *self, const char *extra)
+{
+	FILE *f = fopen(self->conf, "w");
+
+	if (!f)
+		return -errno;
+	fprintf(f, "[daemon]\nsocket = %s\nhandshake_timeout = 60000\n"
+		"max_handshakes_per_uid = 1000\n\n"
+		"[trust test]\nca_file = %s\nsystem = no\n\n"
+		"[client]\ntrust = test\n\n"
+		"[identity web]\ncert = %s\nkey = %s\nroles = server, client\n"
+		"allow_users = root\ntrust = test\n\n%s",
+		self->sock_path, self->pki.tp_ca, self->pki.tp_cert, self->pki.tp_key, extra);
+	return fclose(f) ? -errno : 0;
+}
+
+static int daemon_start(FIXTURE_DATA(ktlsd_daemon) *self)
+{
+	char path[PATH_MAX];
+	char *argv[] = { path, "-f", "-c", self->conf, NULL };
+	long long deadline = now_ms() + STEP_TIMEOUT_MS;
+	struct stat st;
+	int ret;
+
+	ret = tool_path("ktlsd", path, sizeof(path));
+	if (ret)
+		return ret;
+	ret = peer_spawn(&self->daemon, self->pki.tp_dir, "ktlsd", argv, 1);
+	while (!ret && stat(self->sock_path, &st)) {
+		if (!peer_alive(&self->daemon))
+			return -ESRCH;
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		usleep(20000);
+	}
+	return ret;
+}
+
+FIXTURE_SETUP(ktlsd_daemon)
+{
+	int ret;
+
+	SKIP_UNLESS_FIXTURE("ktlsd_daemon");
+	signal(SIGPIPE, SIG_IGN);
+	self->sock = self->listener = -1;
+	peer_init(&self->daemon);
+	peer_init(&self->peer);
+	pattern_init(&pattern_to_peer, 0x3000);
+	pattern_init(&pattern_from_peer, 0x4000);
+	ret = pki_create(&self->pki);
+	ASSERT_EQ(0, ret) TH_LOG("test certificates: %s", strerror(-ret));
+	/* A requester of another uid must reach the socket to be refused by policy. */
+	ASSERT_EQ(0, chmod(self->pki.tp_dir, 0711));
+	snprintf(self->conf, sizeof(self->conf), "%s/ktlsd.conf", self->pki.tp_dir);
+	snprintf(self->sock_path, sizeof(self->sock_path), "%s/ktlsd.sock", self->pki.tp_dir);
+	ASSERT_EQ(0, daemon_write_conf(self, ""));
+	ret = daemon_start(self);
+	ASSERT_EQ(0, ret) TH_LOG("ktlsd: %s", strerror(-ret));
+	ASSERT_EQ(0, read_tls_stat(&self->stat_before));
+}
+
+FIXTURE_TEARDOWN(ktlsd_daemon)
+{
+	if (!_metadata->passed) {
+		peer_log_dump(_metadata, &self->daemon);
+		peer_log_dump(_metadata, &self->peer);
+	}
+	peer_stop(&self->peer);
+	peer_stop(&self->daemon);
+	if (self->peer.pp_log[0])
+		unlink(self->peer.pp_log);
+	if (self->daemon.pp_log[0])
+		unlink(self->daemon.pp_log);
+	unlink(self->conf);
+	unlink(self->sock_path);
+	if (self->sock >= 0)
+		close(self->sock);
+	if (self->listener >= 0)
+		close(self->listener);
+	pki_remove(&self->pki);
+}
+
+static struct ktls_upgrade_opts daemon_opts(FIXTURE_DATA(ktlsd_daemon) *self,
+					    enum ktls_role role)
+{
+	struct ktls_upgrade_opts opts = {
+		.role = role,
+		.peer_name = role == KTLS_ROLE_CLIENT ? TEST_HOST_NAME : NULL,
+		.identity = role == KTLS_ROLE_SERVER ? "web" : NULL,
+		.timeout_ms = STEP_TIMEOUT_MS,
+		.socket_path = self->sock_path,
+	};
+
+	return opts;
+}
+
+/* 16 MiB each way over the upgraded socket, then the peer's close_notify. */
+static void daemon_bulk(struct __test_metadata *_metadata, FIXTURE_DATA(ktlsd_daemon) *self,
+			const struct ktls_upgrade_info *info)
+{
+	struct transfer tr;
+	size_t extra;
+	ssize_t n;
+
+	EXPECT_EQ(KTLS_VERSION_TLS13, info->version);
+	EXPECT_STREQ(daemon_suite.suite, info->cipher);
+	ASSERT_EQ(0, set_nonblocking(self->sock));
+	transfer_init(&tr, BULK_SIZE, BULK_SIZE);
+	ASSERT_EQ(0, transfer_run(&tr, NULL, self->sock, &self->peer, TRANSFER_TIMEOUT_MS))
+		TH_LOG("%s", tr.tr_why);
+	peer_close_stdin(&self->peer);
+	n = read_to_end(NULL, self->sock, &extra, STEP_TIMEOUT_MS);
+	EXPECT_EQ(0, n) TH_LOG("after the peer's close: %s", strerror((int)-n));
+	EXPECT_EQ(0, extra);
+	check_tls_stat(_metadata, &self->stat_before, 1);
+}
+
+TEST_F_TIMEOUT(ktlsd_daemon, client_upgrade_with_s_server, 180)
+{
+	struct ktls_upgrade_opts opts = daemon_opts(self, KTLS_ROLE_CLIENT);
+	struct ktls_upgrade_info info;
+	int port, ret;
+
+	ret = start_s_server(&self->peer, &self->pki, &daemon_suite, 1, &port);
+	ASSERT_EQ(0, ret) TH_LOG("s_server: %s", strerror(-ret));
+	self->sock = connect_when_listening(port, &self->peer, STEP_TIMEOUT_MS);
+	ASSERT_LE(0, self->sock);
+	ret = ktls_upgrade(self->sock, &opts, &info);
+	ASSERT_EQ(0, ret) TH_LOG("ktls_upgrade: %s: %s", strerror(-ret), info.detail);
+	EXPECT_NE(NULL, strstr(info.peer_subject, TEST_HOST_NAME)) TH_LOG("%s", info.peer_subject);
+	daemon_bulk(_metadata, self, &info);
+}
+
+TEST_F_TIMEOUT(ktlsd_daemon, server_upgrade_with_s_client, 180)
+{
+	struct ktls_upgrade_opts opts = daemon_opts(self, KTLS_ROLE_SERVER);
+	struct ktls_upgrade_info info;
+	int port, ret;
+
+	self->listener = loopback_listener(&port);
+	ASSERT_LE(0, self->listener);
+	ret = start_s_client(&self->peer, &self->pki, &daemon_suite, port);
+	ASSERT_EQ(0, ret) TH_LOG("s_client: %s", strerror(-ret));
+	self->sock = accept_within(self->listener, &self->peer, STEP_TIMEOUT_MS);
+	ASSERT_LE(0, self->sock);
+	ret = ktls_upgrade(self->sock, &opts, &info);
+	ASSERT_EQ(0, ret) TH_LOG("ktls_upgrade: %s: %s", strerror(-ret), info.detail);
+	/* s_client sends no SNI to an address literal */
+	EXPECT_STREQ("", info.server_name);
+	daemon_bulk(_metadata, self, &info);
+}
+
+/* A uid the identity does not name is refused before the peer hears anything. */
+TEST_F_TIMEOUT(ktlsd_daemon, other_uid_is_refused, 60)
+{
+	struct ktls_upgrade_opts opts = daemon_opts(self, KTLS_ROLE_SERVER);
+	struct ktls_upgrade_info info;
+	int client, server, status;
+	char probe;
+	pid_t pid;
+
+	ASSERT_EQ(0, loopback_pair(&client, &server));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setgid(65534) || setuid(65534))
+			_exit(100);
+		_exit(-ktls_upgrade(server, &opts, &info));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(EACCES, WEXITSTATUS(status)) TH_LOG("the child got %s",
+						      strerror(WEXITSTATUS(status)));
+	/* Refused, not failed: the socket is untouched and still plain TCP. */
+	EXPECT_EQ(1, write(server, "x", 1));
+	EXPECT_EQ(1, read(client, &probe, 1));
+	close(client);
+	close(server);
+}
+
+struct upgrade_slot {
+	struct ktls_upgrade	*us_up;
+	int			us_fd;
+	int			us_ret;		/* -EINPROGRESS while running */
+};
+
+static void slot_start(struct upgrade_slot *slot, int fd, const struct ktls_upgrade_opts *opts)
+{
+	slot->us_fd = fd;
+	slot->us_ret = ktls_upgrade_start(fd, opts, &slot->us_up);
+	if (!slot->us_ret)
+		slot->us_ret = ktls_upgrade_continue(slot->us_up);
+}
+
+/*
+ * Drives @count upgrades at once with the non-blocking API; @on_progress
+ * runs once after the first completes. Returns how many are still running
+ * at the deadline.
+ */
+static int slots_run(struct upgrade_slot *slots, size_t count, long long deadline,
+		     void (*on_progress)(void *arg), void *arg)
+{
+	struct pollfd *pfd = calloc(count, sizeof(*pfd));
+	size_t i, running;
+	int progressed = 0;
+
+	for (;;) {
+		running = 0;
+		for (i = 0; i < count; i++) {
+			pfd[i].fd = -1;
+			if (slots[i].us_ret != -EINPROGRESS) {
+				progressed |= on_progress != NULL;
+				continue;
+			}
+			pfd[i].fd = ktls_upgrade_poll_fd(slots[i].us_up, &pfd[i].events);
+			running++;
+		}
+		if (progressed == 1 && on_progress) {
+			on_progress(arg);
+			on_progress = NULL;
+		}
+		if (!running || now_ms() >= deadline)
+			break;
+		poll(pfd, count, 100);
+		for (i = 0; i < count; i++)
+			if (pfd[i].fd >= 0 && pfd[i].revents)
+				slots[i].us_ret = ktls_upgrade_continue(slots[i].us_up);
+		/* A stalled one times out by its own clock, with no event. */
+		for (i = 0; i < count; i++)
+			if (slots[i].us_ret == -EINPROGRESS && !ktls_upgrade_timeout(slots[i].us_up))
+				slots[i].us_ret = ktls_upgrade_continue(slots[i].us_up);
+	}
+	free(pfd);
+	return (int)running;
+}
+
+static void slots_free(struct upgrade_slot *slots, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		ktls_upgrade_free(slots[i].us_up);
+		if (slots[i].us_fd >= 0)
+			close(slots[i].us_fd);
+	}
+}
+
+/*
+ * DAEMON_UPGRADES connections, both ends upgraded through the daemon at
+ * once, so the daemon is each one's client and server. @stalled adds one
+ * more whose peer never answers. Checks each pair carries a record.
+ */
+static void many_upgrades(struct __test_metadata *_metadata, FIXTURE_DATA(ktlsd_daemon) *self,
+			  int stalled, void (*on_progress)(void *arg))
+{
+	size_t count = 2 * DAEMON_UPGRADES + (stalled ? 1 : 0), i, ok = 0;
+	struct upgrade_slot *slots = calloc(count, sizeof(*slots));
+	struct ktls_upgrade_opts copts = daemon_opts(self, KTLS_ROLE_CLIENT);
+	struct ktls_upgrade_opts sopts = daemon_opts(self, KTLS_ROLE_SERVER);
+	int client, server, silent = -1;
+	long long started = now_ms();
+	char buf[64];
+
+	ASSERT_NE(NULL, slots);
+	if (stalled) {
+		/*
+		 * First, and in the daemon before the rest arrive: its deadline
+		 * runs from there, so the daemon's clock expires it, not ours.
+		 */
+		ASSERT_EQ(0, loopback_pair(&client, &silent));
+		copts.timeout_ms = 3000;
+		slot_start(&slots[count - 1], client, &copts);
+		ASSERT_EQ(0, wait_fd(silent, POLLIN, now_ms() + STEP_TIMEOUT_MS))
+			TH_LOG("no ClientHello from the daemon");
+	}
+	copts.timeout_ms = sopts.timeout_ms = 100000;
+	for (i = 0; i < DAEMON_UPGRADES; i++) {
+		ASSERT_EQ(0, loopback_pair(&client, &server));
+		slot_start(&slots[2 * i], client, &copts);
+		slot_start(&slots[2 * i + 1], server, &sopts);
+	}
+	EXPECT_EQ(0, slots_run(slots, count, now_ms() + 110000, on_progress, self));
+	for (i = 0; i < 2 * DAEMON_UPGRADES; i++)
+		ok += slots[i].us_ret == 0;
+	EXPECT_EQ(2 * DAEMON_UPGRADES, ok) TH_LOG("%zu of %d upgrades succeeded", ok,
+						  2 * DAEMON_UPGRADES);
+	/* The kernel seals on one end what ktls_read() opens on the other. */
+	for (i = 0; i < DAEMON_UPGRADES && ok == 2 * DAEMON_UPGRADES; i++) {
+		snprintf(buf, sizeof(buf), "pair %zu", i);
+		ASSERT_EQ((ssize_t)strlen(buf), write(slots[2 * i].us_fd, buf, strlen(buf)));
+		memset(buf, 0, sizeof(buf));
+		ASSERT_LT(0, ktls_read(NULL, slots[2 * i + 1].us_fd, buf, sizeof(buf)));
+		snprintf(buf + 32, 32, "pair %zu", i);
+		EXPECT_STREQ(buf + 32, buf);
+	}
+	if (stalled) {
+		EXPECT_EQ(-ETIMEDOUT, slots[count - 1].us_ret)
+			TH_LOG("stalled upgrade: %s", strerror(-slots[count - 1].us_ret));
+		close(silent);
+	}
+	fprintf(stderr, "# %d upgrades through ktlsd in %lld ms\n", 2 * DAEMON_UPGRADES,
+		now_ms() - started);
+	slots_free(slots, count);
+	free(slots);
+}
+
+TEST_F_TIMEOUT(ktlsd_daemon, stalled_peer_times_out_while_others_complete, 180)
+{
+	struct ktlsd_counters c;
+
+	many_upgrades(_metadata, self, 1, NULL);
+	ASSERT_EQ(0, ktlsd_get_counters(self->sock_path, &c));
+	EXPECT_EQ(2 * DAEMON_UPGRADES, c.ok);
+	EXPECT_EQ(1, c.timed_out);
+	EXPECT_EQ(0, c.in_flight);
+}
+
+static void reload_now(void *arg)
+{
+	FIXTURE_DATA(ktlsd_daemon) *self = arg;
+
+	daemon_write_conf(self, "[identity web2]\n");
+	/* same files, a second name: usable only once the reload took */
+	{
+		FILE *f = fopen(self->conf, "a");
+
+		if (f) {
+			fprintf(f, "cert = %s\nkey = %s\nallow_users = root\n",
+				self->pki.tp_cert, self->pki.tp_key);
+			fclose(f);
+		}
+	}
+	kill(self->daemon.pp_pid, SIGHUP);
+}
+
+/* SIGHUP while a hundred connections are mid-upgrade loses none of them. */
+TEST_F_TIMEOUT(ktlsd_daemon, reload_under_load_loses_nothing, 180)
+{
+	struct ktls_upgrade_opts opts = daemon_opts(self, KTLS_ROLE_SERVER);
+	struct ktls_upgrade_info info;
+	struct ktlsd_counters c;
+	int client, server, ret;
+
+	many_upgrades(_metadata, self, 0, reload_now);
+	ASSERT_EQ(0, ktlsd_get_counters(self->sock_path, &c));
+	EXPECT_EQ(1, c.reloads);
+	EXPECT_EQ(2 * DAEMON_UPGRADES, c.ok);
+	EXPECT_EQ(0, c.failed);
+	/* The new generation is in force: its identity exists now. */
+	ASSERT_EQ(0, loopback_pair(&client, &server));
+	opts.identity = "web2";
+	opts.timeout_ms = 2000;
+	ret = ktls_upgrade(server, &opts, &info);
+	/* its silent peer makes it time out; before the reload it was -ENOKEY */
+	EXPECT_EQ(-ETIMEDOUT, ret) TH_LOG("identity web2 after the reload: %s (%s)",
+					  strerror(-ret), info.detail);
+	close(client);
+	close(server);
+}
+
+/* A daemon that dies mid-handshake leaves its requester an error, not a hang. */
+TEST_F_TIMEOUT(ktlsd_daemon, daemon_killed_mid_handshake, 60)
+{
+	struct ktls_upgrade_opts opts = daemon_opts(self, KTLS_ROLE_CLIENT);
+	struct upgrade_slot slot = { .us_fd = -1 };
+	struct ktlsd_counters c = { 0 };
+	long long deadline = now_ms() + STEP_TIMEOUT_MS;
+	int silent, client;
+
+	ASSERT_EQ(0, loopback_pair(&client, &silent));
+	slot_start(&slot, client, &opts);
+	ASSERT_EQ(-EINPROGRESS, slot.us_ret);
+	while (!c.in_flight && now_ms() < deadline) {
+		slots_run(&slot, 1, now_ms() + 50, NULL, NULL);
+		ktlsd_get_counters(self->sock_path, &c);
+	}
+	ASSERT_EQ(1, c.in_flight);
+	/* The ClientHello went out: the daemon is mid-handshake. */
+	ASSERT_EQ(0, wait_fd(silent, POLLIN, deadline));
+	kill(self->daemon.pp_pid, SIGKILL);
+	slots_run(&slot, 1, now_ms() + 5000, NULL, NULL);
+	EXPECT_EQ(-ECONNABORTED, slot.us_ret) TH_LOG("%s", strerror(-slot.us_ret));
+	/* Nobody may use a socket whose handshake stopped halfway. */
+	EXPECT_EQ(-1, send(client, "x", 1, MSG_NOSIGNAL));
+	opts.timeout_ms = 1000;
+	EXPECT_EQ(-ECONNREFUSED, ktls_upgrade(client, &opts, NULL));
+	slots_free(&slot, 1);
+	close(silent);
 }
 
 TEST_HARNESS_MAIN
