@@ -183,6 +183,8 @@ void kc_store_free(struct kc_store *store);
  * certificate_expired, ...) and sets *x509_error to the X509_V_ERR_* code
  * and errbuf to a readable reason.
  */
+/* 1 if the leaf's subjectAltName (or CN, as X509_check_host allows) covers DNS @name. */
+int kc_chain_leaf_names(const struct kc_chain *chain, const char *name);
 int kc_chain_verify(const struct kc_store *store, const struct kc_chain *chain,
 		    int purpose_server, const char *name, long *x509_error,
 		    char *errbuf, size_t errbuf_size);

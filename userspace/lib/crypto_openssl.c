@@ -1667,6 +1667,14 @@ static void kc_verify_report(int x509_error, char *errbuf, size_t errbuf_size)
 			 X509_verify_cert_error_string(x509_error));
 }
 
+int kc_chain_leaf_names(const struct kc_chain *chain, const char *name)
+{
+	if (!chain->count || !name)
+		return 0;
+	return X509_check_host(chain->certs[0].x509, name, strlen(name),
+			       X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+}
+
 int kc_chain_verify(const struct kc_store *store, const struct kc_chain *chain,
 		    int purpose_server, const char *name, long *x509_error,
 		    char *errbuf, size_t errbuf_size)

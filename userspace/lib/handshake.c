@@ -518,6 +518,32 @@ int ktls_reader_has_u16(struct ktls_reader list, uint16_t want)
 }
 
 /*
+ * Server: the order to try our identities in. Those whose certificate
+ * names the client's SNI come first, so one configuration can serve
+ * several names; then the rest, in configuration order, for clients that
+ * sent no SNI or one no certificate names. @order has room for
+ * KTLS_MAX_IDENTITIES; returns how many were written.
+ */
+size_t ktls_identity_order(const struct ktls_conn *conn, size_t *order)
+{
+	const struct ktls_config *cfg = conn->cn_cfg;
+	int named[KTLS_MAX_IDENTITIES] = { 0 };
+	size_t i, n = 0;
+
+	if (cfg->cf_identity_count > 1 && conn->cn_server_name)
+		for (i = 0; i < cfg->cf_identity_count; i++)
+			named[i] = kc_chain_leaf_names(cfg->cf_identities[i].chain,
+						       conn->cn_server_name);
+	for (i = 0; i < cfg->cf_identity_count; i++)
+		if (named[i])
+			order[n++] = i;
+	for (i = 0; i < cfg->cf_identity_count; i++)
+		if (!named[i])
+			order[n++] = i;
+	return n;
+}
+
+/*
  * Server: the first of our ALPN protocols the client offered in @offered
  * (a ProtocolNameList body; NULL if the client sent no ALPN).
  */

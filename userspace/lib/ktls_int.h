@@ -434,6 +434,7 @@ int ktls_ext_begin(struct ktls_buf *buf, uint16_t type, size_t *mark);
 int ktls_ext_end(struct ktls_buf *buf, size_t mark);
 int ktls_alpn_contains(const uint8_t *wire, size_t wire_len, const uint8_t *name, size_t len);
 int ktls_reader_has_u16(struct ktls_reader list, uint16_t want);
+size_t ktls_identity_order(const struct ktls_conn *conn, size_t *order);
 int ktls_select_alpn(struct ktls_conn *conn, const uint8_t *offered, size_t offered_len);
 int ktls_write_server_acks(struct ktls_conn *conn, struct ktls_buf *b);
 

@@ -180,19 +180,21 @@ static int server_select_identity(struct ktls_conn *conn, const struct client_he
 {
 	const struct ktls_config *cfg = conn->cn_cfg;
 	const struct ktls_sigscheme *info;
-	size_t i, j;
+	size_t order[KTLS_MAX_IDENTITIES], count, i, j;
 
 	if (!ch->have_sigalgs)
 		return ktls_fail(conn, KTLS_ALERT_MISSING_EXTENSION,
 				 "ClientHello without signature_algorithms");
 	if (!cfg->cf_identity_count)
 		return ktls_fail(conn, KTLS_ALERT_INTERNAL_ERROR, "server has no certificate");
-	for (i = 0; i < cfg->cf_identity_count; i++) {
+	count = ktls_identity_order(conn, order);
+	for (i = 0; i < count; i++) {
+		const struct ktls_identity *id = &cfg->cf_identities[order[i]];
+
 		for (j = 0; j < conn->cn_peer_sigscheme_count; j++) {
 			info = ktls_sigscheme_by_id(conn->cn_peer_sigschemes[j]);
-			if (info->tls13_handshake &&
-			    kc_pkey_can_sign(cfg->cf_identities[i].key, info->id)) {
-				conn->cn_identity = &cfg->cf_identities[i];
+			if (info->tls13_handshake && kc_pkey_can_sign(id->key, info->id)) {
+				conn->cn_identity = id;
 				conn->cn_own_sigscheme = info->id;
 				return 0;
 			}

@@ -153,14 +153,17 @@ static int server12_pick_identity(struct ktls_conn *conn, const struct client_he
 				  enum ktls_kx kx)
 {
 	const struct ktls_config *cfg = conn->cn_cfg;
-	size_t i, j;
+	size_t order[KTLS_MAX_IDENTITIES], count, i, j;
 
-	for (i = 0; i < cfg->cf_identity_count; i++) {
+	count = ktls_identity_order(conn, order);
+	for (i = 0; i < count; i++) {
+		const struct ktls_identity *id = &cfg->cf_identities[order[i]];
+
 		/* RSA key transport signs nothing: any rsaEncryption key decrypts. */
 		if (kx == KTLS_KX_RSA) {
-			if (!kc_pkey_can_sign(cfg->cf_identities[i].key, KC_SIG_RSA_PKCS1_SHA256))
+			if (!kc_pkey_can_sign(id->key, KC_SIG_RSA_PKCS1_SHA256))
 				continue;
-			conn->cn_identity = &cfg->cf_identities[i];
+			conn->cn_identity = id;
 			conn->cn_own_sigscheme = 0;
 			return 1;
 		}
@@ -168,8 +171,8 @@ static int server12_pick_identity(struct ktls_conn *conn, const struct client_he
 			uint16_t scheme = conn->cn_peer_sigschemes[j];
 
 			if (ktls12_scheme_fits(scheme, kx) && server12_curve_offered(ch, scheme) &&
-			    kc_pkey_can_sign(cfg->cf_identities[i].key, scheme)) {
-				conn->cn_identity = &cfg->cf_identities[i];
+			    kc_pkey_can_sign(id->key, scheme)) {
+				conn->cn_identity = id;
 				conn->cn_own_sigscheme = scheme;
 				return 1;
 			}

@@ -65,6 +65,8 @@ static int make_certs(void)
 	    make_leaf("ed25519", "-algorithm ED25519", "ca", "DNS:localhost") ||
 	    make_leaf("client", "-algorithm EC -pkeyopt ec_paramgen_curve:P-256", "ca",
 		      "DNS:client") ||
+	    make_leaf("www", "-algorithm EC -pkeyopt ec_paramgen_curve:P-256", "ca",
+		      "DNS:www.example.test") ||
 	    make_leaf("untrusted", "-algorithm EC -pkeyopt ec_paramgen_curve:P-256", "other",
 		      "DNS:localhost"))
 		return -1;
@@ -497,6 +499,45 @@ static void test_connection_overrides(void)
 	pair_free(&p);
 }
 
+/* A server with two certificates answers each name with the one that names it. */
+static void test_identity_by_sni(void)
+{
+	static const uint16_t versions[] = { KTLS_VERSION_TLS13, KTLS_VERSION_TLS12 };
+	struct ktls_config *ccfg, *scfg;
+	char cert[256], key[256];
+	struct pair p;
+	size_t v;
+
+	for (v = 0; v < KTLS_ARRAY_SIZE(versions); v++) {
+		ccfg = config(NULL, "ca.pem");
+		scfg = config("p256", NULL);
+		snprintf(cert, sizeof(cert), "%s/www.pem", dir);
+		snprintf(key, sizeof(key), "%s/www.key", dir);
+		ktls_config_add_identity(scfg, cert, key);
+		ktls_config_set_versions(ccfg, versions[v], versions[v]);
+		ktls_config_set_versions(scfg, KTLS_VERSION_TLS12, KTLS_VERSION_TLS13);
+		pair_init(&p, ccfg, scfg);
+		ktls_conn_set_server_name(p.c, "www.example.test");
+		handshake(&p, 0);
+		tap_ok(!p.cret && !p.sret && strstr(ktls_get_peer_subject(p.c), "CN=www"),
+		       "%s: SNI www.example.test gets the second certificate (%s)",
+		       versions[v] == KTLS_VERSION_TLS13 ? "TLS 1.3" : "TLS 1.2",
+		       ktls_get_error_detail(p.c));
+		pair_free(&p);
+	}
+
+	ccfg = config(NULL, "ca.pem");
+	scfg = config("p256", NULL);
+	snprintf(cert, sizeof(cert), "%s/www.pem", dir);
+	snprintf(key, sizeof(key), "%s/www.key", dir);
+	ktls_config_add_identity(scfg, cert, key);
+	pair_init(&p, ccfg, scfg);
+	handshake(&p, 0);
+	tap_ok(!p.cret && strstr(ktls_get_peer_subject(p.c), "CN=p256"),
+	       "SNI localhost gets the first certificate");
+	pair_free(&p);
+}
+
 /* Rewrites the ClientHello: @arg selects what to break. */
 static void break_client_hello(void *arg, uint8_t *msg, size_t len)
 {
@@ -617,7 +658,7 @@ static void test_post_handshake(void)
 
 int main(void)
 {
-	tap_plan(36 + 5 + 2 + 3 + 3 + 4 + 4 + 2 + 3 + 3 + 7);
+	tap_plan(36 + 5 + 2 + 3 + 3 + 4 + 4 + 2 + 3 + 3 + 7 + 3);
 	if (make_certs()) {
 		tap_diag("cannot make certificates in %s", dir);
 		return 1;
@@ -630,6 +671,7 @@ int main(void)
 	test_tampering();
 	test_negotiation_failures();
 	test_connection_overrides();
+	test_identity_by_sni();
 	test_client_hello_rules();
 	test_records();
 	test_post_handshake();
