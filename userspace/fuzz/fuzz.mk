@@ -11,7 +11,8 @@
 
 FUZZ_BUILD	:= build-fuzz
 FUZZ_CC		:= clang
-FUZZ_TARGETS	:= server_first_flight client_flight server_flight cert_chain post_handshake
+FUZZ_TARGETS	:= server_first_flight client_flight server_flight cert_chain post_handshake \
+		   ktlsd_msg
 FUZZ_SECONDS	?= 60
 FUZZ_REPLAY_SECONDS ?= 10
 FUZZ_CORPUS	:= userspace/fuzz/corpus
