@@ -44,7 +44,7 @@ BENCH_BINS	:= $(BENCH_SRCS:userspace/bench/%.c=$(BUILD)/bench/%)
 .PHONY: all tools check check-host bench clean
 all: $(LIBKTLS) $(TOOL_BINS) $(KTLSD_BIN) $(TEST_BINS) $(BENCH_BINS)
 
-tools: $(TOOL_BINS)
+tools: $(TOOL_BINS) $(KTLSD_BIN)
 
 # V=1 shows the commands.
 ifeq ($(V),1)

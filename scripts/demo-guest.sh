@@ -72,5 +72,37 @@ sed 's/^/   client: /' "$work/client2.log"
 echo "   s_server received: $(cat "$work/s_server.out")"
 
 echo
+echo "== through ktlsd: the daemon does both handshakes, the peers hold no key"
+cat > "$work/ktlsd.conf" <<EOF
+[daemon]
+socket = $work/ktlsd.sock
+[trust demo]
+ca_file = $certs/ca.pem
+system = no
+[client]
+trust = demo
+[identity demo]
+cert = $certs/server.pem
+key = $certs/server.key
+allow_users = root
+EOF
+build/bin/ktlsd -f -c "$work/ktlsd.conf" 2> "$work/ktlsd.log" &
+for _ in $(seq 100); do
+	[ -S "$work/ktlsd.sock" ] && break
+	sleep 0.1
+done
+build/bin/ktls-server --ktlsd "$work/ktlsd.sock" --identity demo --echo --once 0 \
+	2> "$work/server3.log" &
+port=$(wait_listening "$work/server3.log")
+build/bin/ktls-client --ktlsd "$work/ktlsd.sock" localhost "$port" \
+	< "$work/payload" > "$work/echoed3" 2> "$work/client3.log"
+sed 's/^/   client: /' "$work/client3.log"
+sed -n 's/^handshake/   server: handshake/p' "$work/server3.log"
+sed 's/^/   ktlsd: /' "$work/ktlsd.log"
+cmp -s "$work/payload" "$work/echoed3" ||
+	{ echo "   ERROR: data echoed through the daemon's sockets differs" >&2; exit 1; }
+echo "   16 MiB echoed back intact over sockets ktlsd upgraded"
+
+echo
 tls_stat after
-grep -q 'ktls=tx+rx' "$work/client.log" "$work/client2.log"
+grep -q 'ktls=tx+rx' "$work/client.log" "$work/client2.log" "$work/client3.log"

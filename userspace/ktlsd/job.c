@@ -123,7 +123,11 @@ static void job_free(struct ktlsd_daemon *d, struct ktlsd_job *j)
 
 /* ---- the log line ---- */
 
-/* Peer-chosen text (SNI, certificate subjects) must not forge log lines. */
+/*
+ * Peer-chosen text (SNI, certificate subjects) must not forge log lines
+ * or fields: it goes inside quotes, so only the quote, the backslash and
+ * what is not printable ASCII are escaped.
+ */
 static void job_escape(char *out, size_t size, const char *s)
 {
 	size_t used = 0;
@@ -131,7 +135,7 @@ static void job_escape(char *out, size_t size, const char *s)
 
 	out[0] = 0;
 	for (; s && *s && used + 5 < size; s++) {
-		if (*s >= 0x21 && *s < 0x7f && *s != '"' && *s != '\\')
+		if (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\')
 			n = snprintf(out + used, size - used, "%c", *s);
 		else
 			n = snprintf(out + used, size - used, "\\x%02x", (unsigned char)*s);
@@ -176,16 +180,16 @@ static void job_log(const struct ktlsd_job *j, const struct ktls_upgrade_info *i
 	job_escape(why, sizeof(why), info->detail);
 	job_escape(subject, sizeof(subject), info->peer_subject);
 	ktlsd_log(info->status ? LOG_NOTICE : LOG_INFO,
-		  "handshake %s uid=%u pid=%d role=%s peer=%s name=%s identity=%s "
-		  "version=%s cipher=%s alpn=%s peer_subject=\"%s\" ms=%.1f%s%s%s%s",
+		  "handshake %s uid=%u pid=%d role=%s peer=%s name=\"%s\" identity=%s "
+		  "version=%s cipher=%s alpn=%s peer_subject=\"%s\" ms=%.1f%s%s%s%s%s",
 		  info->status ? "failed" : "ok", (unsigned int)j->j_who.rq_uid,
 		  (int)j->j_who.rq_pid, j->j_role == KTLSD_ROLE_SERVER ? "server" : "client",
-		  peer, name[0] ? name : "-", j->j_identity[0] ? j->j_identity : "-",
+		  peer, name, j->j_identity[0] ? j->j_identity : "-",
 		  info->version == KTLS_VERSION_TLS13 ? "TLSv1.3" :
 		  info->version == KTLS_VERSION_TLS12 ? "TLSv1.2" : "-",
 		  info->cipher[0] ? info->cipher : "-", info->alpn[0] ? info->alpn : "-",
 		  subject, ms, errname ? " errno=" : "", errname ? errname : "",
-		  why[0] ? " reason=" : "", why);
+		  why[0] ? " reason=\"" : "", why, why[0] ? "\"" : "");
 }
 
 /* ---- the answer ---- */

@@ -605,7 +605,7 @@ int ktls_get_ticket(const struct ktls_conn *conn, uint32_t *lifetime,
 
 int ktls_get_error(const struct ktls_conn *conn)
 {
-	return conn->cn_error;
+	return conn ? conn->cn_error : 0;
 }
 
 int ktls_peer_closed(const struct ktls_conn *conn)

@@ -197,6 +197,10 @@ static const struct peer_option_spec peer_option_table[] = {
 	  "keep record protection in userspace" },
 	{ "require-ktls", NULL, PEER_FOR_BOTH, PEER_FIELD(po_require_ktls), NULL,
 	  "fail (and close) unless the kernel takes both directions" },
+	{ "ktlsd", "SOCKET", PEER_FOR_BOTH, PEER_FIELD(po_ktlsd), NULL,
+	  "let ktlsd listening on SOCKET do the handshake (ktls_upgrade(3))" },
+	{ "identity", "NAME", PEER_FOR_BOTH, PEER_FIELD(po_identity), NULL,
+	  "with --ktlsd: the daemon's identity to use (server: required)" },
 	{ "once", NULL, PEER_FOR_SERVER, PEER_FIELD(po_once), NULL,
 	  "exit after one connection, with its status" },
 	{ "echo", NULL, PEER_FOR_SERVER, PEER_FIELD(po_echo), NULL,
@@ -284,9 +288,32 @@ static int take_operands(struct peer_options *opts, int argc, char **argv)
 	return 0;
 }
 
+/* With --ktlsd the daemon's configuration decides what these would. */
+static int check_ktlsd_combinations(const struct peer_options *opts)
+{
+	if (opts->po_cert_count || opts->po_ca || opts->po_groups || opts->po_ciphers ||
+	    opts->po_min_version || opts->po_max_version || opts->po_no_ktls ||
+	    opts->po_verify_client != KTLS_VERIFY_NONE) {
+		fprintf(stderr, "error: with --ktlsd, certificates, trust, versions, suites and "
+			"groups are ktlsd.conf(5)'s to set\n");
+		return -1;
+	}
+	if (opts->po_role == KTLS_ROLE_SERVER && !opts->po_identity) {
+		fprintf(stderr, "error: the server needs --identity NAME with --ktlsd\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* What getopt cannot check: options that only make sense together. */
 static int check_combinations(const struct peer_options *opts)
 {
+	if (opts->po_ktlsd)
+		return check_ktlsd_combinations(opts);
+	if (opts->po_identity) {
+		fprintf(stderr, "error: --identity names one of ktlsd's; it needs --ktlsd\n");
+		return -1;
+	}
 	if (opts->po_cert_count != opts->po_key_count) {
 		fprintf(stderr, "error: each --cert needs its --key (%zu --cert, %zu --key)\n",
 			opts->po_cert_count, opts->po_key_count);
@@ -786,6 +813,45 @@ static void session_report_handshake(const struct peer_session *s, const char *k
 	fflush(stderr);
 }
 
+/*
+ * --ktlsd: the daemon does the handshake and installs kTLS; this process
+ * never holds a key, so there is no engine state here from now on.
+ */
+static int session_upgrade_through_ktlsd(struct peer_session *s)
+{
+	const struct peer_options *opts = s->ps_opts;
+	struct ktls_upgrade_opts uo = {
+		.role = opts->po_role,
+		.peer_name = opts->po_role == KTLS_ROLE_CLIENT ?
+			     ktls_get_server_name(s->ps_conn) : NULL,
+		.alpn = opts->po_alpn,
+		.identity = opts->po_identity,
+		.verify = opts->po_insecure ? KTLSD_VERIFY_NONE : KTLSD_VERIFY_DEFAULT,
+		.socket_path = opts->po_ktlsd,
+	};
+	struct ktls_upgrade_info info;
+	char alpn[PEER_FIELD_MAX], peer[PEER_FIELD_MAX];
+	int ret;
+
+	ret = ktls_upgrade(s->ps_sock, &uo, &info);
+	if (ret) {
+		format_field(peer, sizeof(peer), info.detail, true);
+		fprintf(stderr, "error: ktlsd: %s%s%s\n", strerror(-ret), info.detail[0] ? ": " : "",
+			info.detail[0] ? peer : "");
+		return -1;
+	}
+	s->ps_conn = NULL;
+	s->ps_kernel_tx = s->ps_kernel_rx = true;
+	format_field(alpn, sizeof(alpn), info.alpn, false);
+	format_field(peer, sizeof(peer), info.peer_subject, true);
+	fprintf(stderr, "handshake: version=%s cipher=%s group=%s sigalg=- alpn=%s peer=%s "
+		"ktls=tx+rx via=ktlsd\n",
+		info.version == KTLS_VERSION_TLS13 ? "TLSv1.3" : "TLSv1.2", or_dash(info.cipher),
+		or_dash(info.group), alpn, peer);
+	fflush(stderr);
+	return 0;
+}
+
 static int session_echo(struct peer_session *s);
 
 /* Sends all of ps_net_out, waiting for the socket as long as it takes (bounded). */
@@ -1176,6 +1242,14 @@ int peer_run(struct ktls_conn *conn, int sock, const struct peer_options *opts)
 	setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
 	status = session_init(&s, conn, sock, opts);
+	if (status == PEER_EXIT_OK && opts->po_ktlsd) {
+		if (session_upgrade_through_ktlsd(&s))
+			status = PEER_EXIT_FAILURE;
+		else
+			status = session_transfer(&s);
+		session_dispose(&s);
+		return status;
+	}
 	if (status == PEER_EXIT_OK)
 		status = session_handshake(&s);
 	if (status == PEER_EXIT_OK && session_offload(&s))

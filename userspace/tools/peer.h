@@ -41,6 +41,8 @@ struct peer_options {
 	bool po_require_ktls;
 	bool po_once;
 	bool po_echo;
+	const char *po_ktlsd;		/* --ktlsd SOCKET: the daemon does the handshake */
+	const char *po_identity;	/* --identity NAME: one of the daemon's */
 	/* operands: client HOST PORT, server PORT */
 	const char *po_host;
 	const char *po_port;
