@@ -382,6 +382,13 @@ struct ktlsd_counters {
 	uint64_t in_flight;
 	uint64_t duration_us;		/* sum over the successful ones */
 	uint64_t reloads;
+	uint64_t duration_max_us;
+	/* every request that ended with an errno, by errno, most frequent first */
+	struct {
+		int err;
+		uint64_t count;
+	} by_errno[KTLSD_ERRNO_COUNTS_MAX];
+	size_t by_errno_count;
 };
 
 int ktlsd_get_counters(const char *socket_path, struct ktlsd_counters *counters);

@@ -43,6 +43,8 @@ struct ktlsd_uid_count {
 	struct ktlsd_uid_count *uc_next;
 };
 
+#define KTLSD_ERRNO_SLOTS	256	/* errnos are small; a bigger one counts in slot 0 */
+
 struct ktlsd_stats {
 	uint64_t st_ok;
 	uint64_t st_failed;
@@ -51,6 +53,8 @@ struct ktlsd_stats {
 	uint64_t st_refused;		/* over a cap */
 	uint64_t st_duration_us;	/* sum over successful handshakes */
 	uint64_t st_reloads;
+	uint64_t st_duration_max_us;
+	uint64_t st_by_errno[KTLSD_ERRNO_SLOTS];	/* outcomes by errno */
 };
 
 struct ktlsd_daemon {

@@ -168,7 +168,16 @@ static void job_peer_address(const struct ktlsd_job *j, char *out, size_t size)
 	}
 }
 
-static void job_log(const struct ktlsd_job *j, const struct ktls_upgrade_info *info)
+static void job_count_errno(struct ktlsd_daemon *d, int status)
+{
+	int slot = -status;
+
+	d->d_stats.st_by_errno[slot > 0 && slot < KTLSD_ERRNO_SLOTS ? slot : 0]++;
+}
+
+/* The outcome's line, and its errno counted: every answer goes through here. */
+static void job_log(struct ktlsd_daemon *d, const struct ktlsd_job *j,
+		    const struct ktls_upgrade_info *info)
 {
 	char peer[INET6_ADDRSTRLEN + 10], name[4 * KTLSD_PEER_NAME_MAX + 1];
 	char why[4 * sizeof(info->detail)], subject[4 * sizeof(info->peer_subject)];
@@ -179,6 +188,8 @@ static void job_log(const struct ktlsd_job *j, const struct ktls_upgrade_info *i
 	job_escape(name, sizeof(name), info->server_name[0] ? info->server_name : j->j_peer_name);
 	job_escape(why, sizeof(why), info->detail);
 	job_escape(subject, sizeof(subject), info->peer_subject);
+	if (info->status)
+		job_count_errno(d, info->status);
 	ktlsd_log(info->status ? LOG_NOTICE : LOG_INFO,
 		  "handshake %s uid=%u pid=%d role=%s peer=%s name=\"%s\" identity=%s "
 		  "version=%s cipher=%s alpn=%s peer_subject=\"%s\" ms=%.1f%s%s%s%s%s",
@@ -252,8 +263,32 @@ static void job_refuse(struct ktlsd_daemon *d, struct ktlsd_job *j, int status, 
 	struct ktls_upgrade_info info = { .status = status };
 
 	snprintf(info.detail, sizeof(info.detail), "%s", why);
-	job_log(j, &info);
+	job_log(d, j, &info);
 	job_answer_info(d, j, &info);
+}
+
+/* The non-zero errno counters, most frequent first, as many as fit. */
+static void job_put_errno_counts(struct ktlsd_msg_builder *b, const struct ktlsd_stats *st)
+{
+	struct ktlsd_errno_count out[KTLSD_ERRNO_COUNTS_MAX], tmp;
+	size_t n = 0, i, k;
+
+	for (i = 0; i < KTLSD_ERRNO_SLOTS; i++) {
+		if (!st->st_by_errno[i])
+			continue;
+		tmp = (struct ktlsd_errno_count){ .kec_errno = (uint32_t)i,
+						  .kec_count = st->st_by_errno[i] };
+		/* insertion into a short sorted array; a full one drops the rarest */
+		for (k = n; k > 0 && out[k - 1].kec_count < tmp.kec_count; k--)
+			if (k < KTLSD_ERRNO_COUNTS_MAX)
+				out[k] = out[k - 1];
+		if (k < KTLSD_ERRNO_COUNTS_MAX)
+			out[k] = tmp;
+		if (n < KTLSD_ERRNO_COUNTS_MAX)
+			n++;
+	}
+	if (n)
+		ktlsd_msg_put(b, KTLSD_A_STATS_BY_ERRNO, out, n * sizeof(out[0]));
 }
 
 static void job_answer_stats(struct ktlsd_daemon *d, struct ktlsd_job *j)
@@ -270,6 +305,8 @@ static void job_answer_stats(struct ktlsd_daemon *d, struct ktlsd_job *j)
 	ktlsd_msg_put_u64(&b, KTLSD_A_STATS_IN_FLIGHT, d->d_in_flight);
 	ktlsd_msg_put_u64(&b, KTLSD_A_STATS_DURATION_US, st->st_duration_us);
 	ktlsd_msg_put_u64(&b, KTLSD_A_STATS_RELOADS, st->st_reloads);
+	ktlsd_msg_put_u64(&b, KTLSD_A_STATS_DURATION_MAX_US, st->st_duration_max_us);
+	job_put_errno_counts(&b, st);
 	job_send(d, j, &b);
 }
 
@@ -295,11 +332,15 @@ static void job_finish(struct ktlsd_daemon *d, struct ktlsd_job *j, int status)
 		else
 			d->d_stats.st_failed++;
 	} else {
+		uint64_t us = (uint64_t)(ktlsd_now_us() - j->j_started_us);
+
 		d->d_stats.st_ok++;
-		d->d_stats.st_duration_us += (uint64_t)(ktlsd_now_us() - j->j_started_us);
+		d->d_stats.st_duration_us += us;
+		if (us > d->d_stats.st_duration_max_us)
+			d->d_stats.st_duration_max_us = us;
 	}
 	ktls_upgrade_info_fill(&info, j->j_conn, status);
-	job_log(j, &info);
+	job_log(d, j, &info);
 	job_answer_info(d, j, &info);
 }
 
@@ -513,6 +554,7 @@ static void job_client_event(struct ktlsd_daemon *d, struct ktlsd_watch *w, uint
 		ktlsd_log(LOG_NOTICE, "handshake abandoned uid=%u pid=%d: the requester went away",
 			  (unsigned int)j->j_who.rq_uid, (int)j->j_who.rq_pid);
 		d->d_stats.st_failed++;
+		job_count_errno(d, -ECANCELED);
 		shutdown(j->j_sock, SHUT_RDWR);
 		job_free(d, j);
 		return;
@@ -542,7 +584,7 @@ static void job_expire(struct ktlsd_daemon *d, struct ktlsd_timer *t)
 		d->d_stats.st_timed_out++;
 		ktls_upgrade_info_fill(&info, j->j_conn, -ETIMEDOUT);
 		info.status = -ETIMEDOUT;
-		job_log(j, &info);
+		job_log(d, j, &info);
 		job_answer_info(d, j, &info);
 		return;
 	case KTLSD_JOB_READ_REQUEST:	/* connected and said nothing */

@@ -390,6 +390,21 @@ int ktls_upgrade(int fd, const struct ktls_upgrade_opts *opts, struct ktls_upgra
 	return ret;
 }
 
+static void counters_by_errno(const struct ktlsd_attrs *attrs, struct ktlsd_counters *c)
+{
+	const uint8_t *p = attrs->at_value[KTLSD_A_STATS_BY_ERRNO];
+	size_t n = attrs->at_len[KTLSD_A_STATS_BY_ERRNO] / sizeof(struct ktlsd_errno_count);
+	struct ktlsd_errno_count ec;
+	size_t i;
+
+	for (i = 0; p && i < n && i < KTLSD_ERRNO_COUNTS_MAX; i++) {
+		memcpy(&ec, p + i * sizeof(ec), sizeof(ec));
+		c->by_errno[i].err = (int)ec.kec_errno;
+		c->by_errno[i].count = ec.kec_count;
+	}
+	c->by_errno_count = i;
+}
+
 int ktlsd_get_counters(const char *socket_path, struct ktlsd_counters *c)
 {
 	static const struct {
@@ -404,6 +419,7 @@ int ktlsd_get_counters(const char *socket_path, struct ktlsd_counters *c)
 		{ KTLSD_A_STATS_IN_FLIGHT, offsetof(struct ktlsd_counters, in_flight) },
 		{ KTLSD_A_STATS_DURATION_US, offsetof(struct ktlsd_counters, duration_us) },
 		{ KTLSD_A_STATS_RELOADS, offsetof(struct ktlsd_counters, reloads) },
+		{ KTLSD_A_STATS_DURATION_MAX_US, offsetof(struct ktlsd_counters, duration_max_us) },
 	};
 	struct ktls_upgrade up = { .up_daemon = -1 };
 	struct ktlsd_attrs attrs;
@@ -437,6 +453,8 @@ int ktlsd_get_counters(const char *socket_path, struct ktlsd_counters *c)
 		      type != KTLSD_MSG_STATS ? -EBADMSG : 0;
 	for (i = 0; !ret && i < KTLS_ARRAY_SIZE(fields); i++)
 		ktlsd_attr_u64(&attrs, fields[i].type, (uint64_t *)((char *)c + fields[i].offset));
+	if (!ret)
+		counters_by_errno(&attrs, c);
 	if (up.up_daemon >= 0)
 		close(up.up_daemon);
 	return ret;

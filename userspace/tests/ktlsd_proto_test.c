@@ -364,6 +364,16 @@ static void test_idle_and_reload(void)
 	close(tcp[1]);
 }
 
+static uint64_t errno_count(const struct ktlsd_counters *c, int err)
+{
+	size_t i;
+
+	for (i = 0; i < c->by_errno_count; i++)
+		if (c->by_errno[i].err == err)
+			return c->by_errno[i].count;
+	return 0;
+}
+
 static void test_stats(void)
 {
 	struct ktlsd_counters c;
@@ -373,6 +383,13 @@ static void test_stats(void)
 	       "counters: denied %llu, reloads %llu, in flight %llu (%d)",
 	       (unsigned long long)c.denied, (unsigned long long)c.reloads,
 	       (unsigned long long)c.in_flight, ret);
+	/* by errno, most frequent first: ENOPROTOOPT 4, EINVAL 5, ... each counted */
+	tap_ok(c.by_errno_count >= 8 && c.by_errno[0].count >= c.by_errno[1].count &&
+	       errno_count(&c, EACCES) == 1 && errno_count(&c, ENOKEY) == 2 &&
+	       errno_count(&c, ENOTSOCK) == 1 && errno_count(&c, EMSGSIZE) == 2,
+	       "failures counted by errno (%zu errnos, first %s x%llu)", c.by_errno_count,
+	       c.by_errno_count ? strerrorname_np(c.by_errno[0].err) : "-",
+	       c.by_errno_count ? (unsigned long long)c.by_errno[0].count : 0ULL);
 	tap_ok(ktlsd_get_counters("/nonexistent/ktlsd.sock", &c) == -ECONNREFUSED,
 	       "counters without a daemon: ECONNREFUSED");
 }
@@ -381,7 +398,7 @@ int main(void)
 {
 	int status;
 
-	tap_plan(12 + 6 + 5 + 4 + 2 + 1);
+	tap_plan(12 + 6 + 5 + 4 + 3 + 1);
 	signal(SIGPIPE, SIG_IGN);
 	if (!mkdtemp(dir))
 		return 1;

@@ -66,6 +66,8 @@ enum ktlsd_attr {
 	KTLSD_A_STATS_IN_FLIGHT,	/* u64 */
 	KTLSD_A_STATS_DURATION_US,	/* u64: sum over successful handshakes */
 	KTLSD_A_STATS_RELOADS,		/* u64 */
+	KTLSD_A_STATS_BY_ERRNO,		/* struct ktlsd_errno_count[]: every failed outcome */
+	KTLSD_A_STATS_DURATION_MAX_US,	/* u64: the slowest successful handshake */
 
 	__KTLSD_A_MAX,
 	KTLSD_A_MAX = __KTLSD_A_MAX - 1,
@@ -88,6 +90,15 @@ struct ktlsd_attr_hdr {
 };
 
 #define KTLSD_MSG_MAX		4096
+
+/* How many requests ended with one errno (refusals, failures, timeouts). */
+struct ktlsd_errno_count {
+	__u32	kec_errno;
+	__u32	kec_pad;
+	__u64	kec_count;
+};
+
+#define KTLSD_ERRNO_COUNTS_MAX	64	/* entries in one KTLSD_A_STATS_BY_ERRNO */
 
 enum ktlsd_msg_type {
 	KTLSD_MSG_UPGRADE = 1,	/* request; the socket travels as SCM_RIGHTS */
