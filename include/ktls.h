@@ -299,9 +299,10 @@ const char *ktls_install_name(int installed);
  */
 ssize_t ktls_read(struct ktls_conn *conn, int fd, void *buf, size_t len);
 /*
- * @conn is NULL for a socket ktls_upgrade() upgraded through the daemon,
- * which keeps the keys: tickets are dropped, a KeyUpdate is -EKEYEXPIRED,
- * and a post-handshake message split across records is -EBADMSG.
+ * @conn is NULL for a socket ktls_upgrade() upgraded (through the daemon,
+ * which keeps the keys, or in process, which keeps none after): tickets
+ * are dropped, a KeyUpdate is -EKEYEXPIRED, and a post-handshake message
+ * split across records is -EBADMSG.
  */
 /* Sends close_notify through the kernel's TX (TLS_SET_RECORD_TYPE). */
 int ktls_close_notify_fd(struct ktls_conn *conn, int fd);

@@ -60,6 +60,7 @@ struct ktlsd_stats {
 struct ktlsd_daemon {
 	int d_epoll;
 	int d_stop;
+	int d_failed;			/* the loop broke: exit with 1 */
 	const char *d_conf_path;
 	const char *d_socket_override;	/* -s: wins over every generation's file */
 	struct ktlsd_conf *d_conf;	/* the newest generation */
@@ -68,6 +69,7 @@ struct ktlsd_daemon {
 	int d_listen_fd;
 	struct ktlsd_watch d_listen_watch;
 	char d_listen_path[108];
+	int d_listen_paused;		/* out of descriptors: not in the epoll set */
 	/* signals through a signalfd, so they are events like any other */
 	int d_signal_fd;
 	struct ktlsd_watch d_signal_watch;
@@ -128,6 +130,7 @@ void ktlsd_heap_free(struct ktlsd_heap *h);
 
 /* frontend.c: the unix socket */
 int ktlsd_frontend_open(struct ktlsd_daemon *d);
+void ktlsd_frontend_resume(struct ktlsd_daemon *d);
 void ktlsd_frontend_close(struct ktlsd_daemon *d);
 
 /* job.c */

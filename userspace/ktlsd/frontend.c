@@ -28,7 +28,10 @@ static void frontend_requester(int fd, struct ktlsd_requester *who)
 	who->rq_uid = cred.uid;
 	who->rq_gid = cred.gid;
 	who->rq_pid = cred.pid;
-	/* Supplementary groups (Linux 4.13); a longer list is cut, not trusted whole. */
+	/*
+	 * Supplementary groups (Linux 4.13). More than fit is ERANGE, and then
+	 * none count: a group rule can only deny that requester (fails closed).
+	 */
 	len = sizeof(who->rq_groups);
 	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, who->rq_groups, &len))
 		who->rq_group_count = len / sizeof(gid_t);
@@ -42,9 +45,16 @@ static void frontend_accept(struct ktlsd_daemon *d, struct ktlsd_watch *w, uint3
 	for (;;) {
 		fd = accept4(d->d_listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				ktlsd_log(LOG_WARNING, "accept: %s: requests wait in the backlog",
-					  strerror(errno));
+			/*
+			 * Out of descriptors the listener stays readable: stop
+			 * watching it (or the loop spins) until a job ends.
+			 */
+			if (errno == EMFILE || errno == ENFILE) {
+				ktlsd_log(LOG_WARNING, "accept: %s: requests wait in the backlog "
+					  "until a request in flight ends", strerror(errno));
+				epoll_ctl(d->d_epoll, EPOLL_CTL_DEL, d->d_listen_fd, NULL);
+				d->d_listen_paused = 1;
+			}
 			return;		/* EAGAIN: all taken */
 		}
 		frontend_requester(fd, &who);
@@ -111,6 +121,15 @@ int ktlsd_frontend_open(struct ktlsd_daemon *d)
 	if (ret)
 		ktlsd_frontend_close(d);
 	return ret;
+}
+
+/* A job ended and gave back its descriptors: accept again. */
+void ktlsd_frontend_resume(struct ktlsd_daemon *d)
+{
+	if (!d->d_listen_paused || d->d_listen_fd < 0)
+		return;
+	if (!ktlsd_watch_fd(d, d->d_listen_fd, EPOLLIN, &d->d_listen_watch, EPOLL_CTL_ADD))
+		d->d_listen_paused = 0;
 }
 
 void ktlsd_frontend_close(struct ktlsd_daemon *d)

@@ -112,6 +112,7 @@ static void job_free(struct ktlsd_daemon *d, struct ktlsd_job *j)
 	if (j->j_conf)
 		ktlsd_conf_put(j->j_conf);
 	free(j->j_msg);
+	ktlsd_frontend_resume(d);
 	if (j->j_prev)
 		j->j_prev->j_next = j->j_next;
 	else
@@ -181,6 +182,7 @@ static void job_log(struct ktlsd_daemon *d, const struct ktlsd_job *j,
 {
 	char peer[INET6_ADDRSTRLEN + 10], name[4 * KTLSD_PEER_NAME_MAX + 1];
 	char why[4 * sizeof(info->detail)], subject[4 * sizeof(info->peer_subject)];
+	char identity[4 * KTLSD_IDENTITY_MAX + 1], alpn[4 * sizeof(info->alpn)];
 	const char *errname = info->status ? strerrorname_np(-info->status) : NULL;
 	double ms = j->j_started_us ? (double)(ktlsd_now_us() - j->j_started_us) / 1000 : 0;
 
@@ -188,17 +190,19 @@ static void job_log(struct ktlsd_daemon *d, const struct ktlsd_job *j,
 	job_escape(name, sizeof(name), info->server_name[0] ? info->server_name : j->j_peer_name);
 	job_escape(why, sizeof(why), info->detail);
 	job_escape(subject, sizeof(subject), info->peer_subject);
+	job_escape(identity, sizeof(identity), j->j_identity);
+	job_escape(alpn, sizeof(alpn), info->alpn);
 	if (info->status)
 		job_count_errno(d, info->status);
 	ktlsd_log(info->status ? LOG_NOTICE : LOG_INFO,
-		  "handshake %s uid=%u pid=%d role=%s peer=%s name=\"%s\" identity=%s "
-		  "version=%s cipher=%s alpn=%s peer_subject=\"%s\" ms=%.1f%s%s%s%s%s",
+		  "handshake %s uid=%u pid=%d role=%s peer=%s name=\"%s\" identity=\"%s\" "
+		  "version=%s cipher=%s alpn=\"%s\" peer_subject=\"%s\" ms=%.1f%s%s%s%s%s",
 		  info->status ? "failed" : "ok", (unsigned int)j->j_who.rq_uid,
 		  (int)j->j_who.rq_pid, j->j_role == KTLSD_ROLE_SERVER ? "server" : "client",
-		  peer, name, j->j_identity[0] ? j->j_identity : "-",
+		  peer, name, identity,
 		  info->version == KTLS_VERSION_TLS13 ? "TLSv1.3" :
 		  info->version == KTLS_VERSION_TLS12 ? "TLSv1.2" : "-",
-		  info->cipher[0] ? info->cipher : "-", info->alpn[0] ? info->alpn : "-",
+		  info->cipher[0] ? info->cipher : "-", alpn,
 		  subject, ms, errname ? " errno=" : "", errname ? errname : "",
 		  why[0] ? " reason=\"" : "", why, why[0] ? "\"" : "");
 }
@@ -381,6 +385,7 @@ static void job_begin(struct ktlsd_daemon *d, struct ktlsd_job *j, const struct 
 	struct ktls_config *cfg;
 	struct ktlsd_request rq;
 	unsigned int timeout;
+	const char *reason;
 	char why[256];
 	int ret;
 
@@ -410,6 +415,14 @@ static void job_begin(struct ktlsd_daemon *d, struct ktlsd_job *j, const struct 
 		job_refuse(d, j, ret, why);
 		return;
 	}
+	ret = ktls_upgrade_conn_new(cfg, rq.rq_role == KTLSD_ROLE_SERVER ? KTLS_ROLE_SERVER :
+				    KTLS_ROLE_CLIENT, rq.rq_peer_name, rq.rq_alpn,
+				    rq.rq_verify, &j->j_conn, &reason);
+	if (ret) {
+		job_refuse(d, j, ret, reason);
+		return;
+	}
+	/* Last of the checks, as it attaches the ULP: a refusal leaves the socket as it came. */
 	ret = ktls_socket_check(j->j_sock);
 	if (ret) {
 		job_refuse(d, j, ret, ret == -ENOPROTOOPT ? "this kernel has no kTLS (tls module)" :
@@ -419,22 +432,6 @@ static void job_begin(struct ktlsd_daemon *d, struct ktlsd_job *j, const struct 
 		return;
 	}
 	j->j_conf = ktlsd_conf_get(d->d_conf);
-	j->j_conn = ktls_conn_new(cfg, rq.rq_role == KTLSD_ROLE_SERVER ? KTLS_ROLE_SERVER :
-									KTLS_ROLE_CLIENT);
-	ret = j->j_conn ? 0 : KTLS_ERROR_NO_MEMORY;
-	if (!ret && rq.rq_peer_name[0] && rq.rq_role == KTLSD_ROLE_CLIENT)
-		ret = ktls_conn_set_server_name(j->j_conn, rq.rq_peer_name);
-	if (!ret && rq.rq_alpn[0])
-		ret = ktls_conn_set_alpn(j->j_conn, rq.rq_alpn);
-	if (!ret && rq.rq_verify)
-		ret = ktls_conn_set_verify(j->j_conn, rq.rq_verify == KTLSD_VERIFY_REQUIRED ?
-			KTLS_VERIFY_REQUIRED : rq.rq_verify == KTLSD_VERIFY_OPTIONAL ?
-			KTLS_VERIFY_OPTIONAL : KTLS_VERIFY_NONE);
-	if (ret) {
-		job_refuse(d, j, ret == KTLS_ERROR_NO_MEMORY ? -ENOMEM : -EINVAL,
-			   "bad peer name or ALPN list");
-		return;
-	}
 	timeout = rq.rq_timeout_ms ? rq.rq_timeout_ms : d->d_conf->kc_timeout_ms;
 	if (timeout > d->d_conf->kc_max_timeout_ms)
 		timeout = d->d_conf->kc_max_timeout_ms;
@@ -635,6 +632,8 @@ void ktlsd_job_abort_all(struct ktlsd_daemon *d, const char *why)
 			ktls_drive_dispose(&j->j_drive);
 			j->j_state = KTLSD_JOB_WRITE_RESULT;
 			shutdown(j->j_sock, SHUT_RDWR);
+			d->d_stats.st_failed++;
+			job_log(d, j, &info);
 			job_answer_info(d, j, &info);	/* one try; frees j */
 			continue;
 		}

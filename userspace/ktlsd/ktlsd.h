@@ -77,7 +77,7 @@ struct ktlsd_requester {
 	uid_t rq_uid;
 	gid_t rq_gid;
 	pid_t rq_pid;
-	gid_t rq_groups[32];		/* supplementary, from SO_PEERGROUPS */
+	gid_t rq_groups[128];		/* supplementary, from SO_PEERGROUPS */
 	size_t rq_group_count;
 };
 

@@ -129,6 +129,7 @@ void ktlsd_run(struct ktlsd_daemon *d)
 		n = epoll_wait(d->d_epoll, ev, 1, timeout);
 		if (n < 0 && errno != EINTR) {
 			ktlsd_log(LOG_ERR, "epoll_wait: %s", strerror(errno));
+			d->d_failed = 1;
 			break;
 		}
 		if (n > 0) {

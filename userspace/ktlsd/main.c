@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 		  d.d_conf->kc_identity_count);
 	ktlsd_run(&d);
 	ktlsd_job_abort_all(&d, "ktlsd is stopping");
-	ret = 0;
+	ret = d.d_failed;
 out:
 	ktlsd_frontend_close(&d);
 	ktlsd_heap_free(&d.d_timers);

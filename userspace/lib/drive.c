@@ -202,6 +202,65 @@ int ktls_drive_step(struct ktls_drive *dv, short *events)
 	}
 }
 
+/*
+ * The connection for an upgrade request, the same in process and in the
+ * daemon: @verify (enum ktlsd_verify) may ask a server for more client
+ * checking than @cfg says, never for less, since the requester of a server
+ * identity is not its owner; and a client that checks the server's
+ * certificate needs a name to check it against. Returns 0 with *@connp,
+ * or -EINVAL / -ENOMEM with the reason in *@why.
+ */
+int ktls_upgrade_conn_new(struct ktls_config *cfg, enum ktls_role role, const char *peer_name,
+			  const char *alpn, uint32_t verify, struct ktls_conn **connp,
+			  const char **why)
+{
+	static const enum ktls_verify_policy policies[] = {
+		[KTLSD_VERIFY_REQUIRED] = KTLS_VERIFY_REQUIRED,
+		[KTLSD_VERIFY_OPTIONAL] = KTLS_VERIFY_OPTIONAL,
+		[KTLSD_VERIFY_NONE] = KTLS_VERIFY_NONE,
+	};
+	struct ktls_conn *conn;
+	enum ktls_verify_policy want;
+
+	*connp = NULL;
+	if (verify > KTLSD_VERIFY_NONE) {
+		*why = "unknown verify policy";
+		return -EINVAL;
+	}
+	conn = ktls_conn_new(cfg, role);
+	if (!conn) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	if (verify) {
+		want = policies[verify];
+		/* REQUIRED < OPTIONAL < NONE: a smaller value checks more. */
+		if (role == KTLS_ROLE_SERVER && want > conn->cn_verify)
+			want = conn->cn_verify;
+		conn->cn_verify = want;
+	}
+	if (role == KTLS_ROLE_CLIENT && peer_name && *peer_name &&
+	    ktls_conn_set_server_name(conn, peer_name)) {
+		*why = "bad peer name";
+		goto out_free;
+	}
+	if (role == KTLS_ROLE_CLIENT && (!peer_name || !*peer_name) &&
+	    conn->cn_verify != KTLS_VERIFY_NONE) {
+		*why = "a client needs a peer name to check the server's certificate against";
+		goto out_free;
+	}
+	if (alpn && *alpn && ktls_conn_set_alpn(conn, alpn)) {
+		*why = "bad ALPN list";
+		goto out_free;
+	}
+	*connp = conn;
+	return 0;
+
+out_free:
+	ktls_conn_free(conn);
+	return -EINVAL;
+}
+
 static void info_copy(char *out, size_t size, const char *s)
 {
 	snprintf(out, size, "%s", s ? s : "");

@@ -557,6 +557,9 @@ int ktls_socket_check(int fd);
 void ktls_drive_init(struct ktls_drive *dv, struct ktls_conn *conn, int fd);
 int ktls_drive_step(struct ktls_drive *dv, short *events);
 void ktls_drive_dispose(struct ktls_drive *dv);
+int ktls_upgrade_conn_new(struct ktls_config *cfg, enum ktls_role role, const char *peer_name,
+			  const char *alpn, uint32_t verify, struct ktls_conn **connp,
+			  const char **why);
 void ktls_upgrade_info_fill(struct ktls_upgrade_info *info, const struct ktls_conn *conn,
 			    int status);
 

@@ -75,30 +75,21 @@ static int upgrade_finish(struct ktls_upgrade *up, int status, const char *detai
 
 static int upgrade_start_in_process(struct ktls_upgrade *up, const struct ktls_upgrade_opts *opts)
 {
+	const char *why;
 	int ret;
 
 	if (opts->identity)
 		return upgrade_finish(up, -EINVAL, "identity names a daemon identity; "
 				      "in process the config holds it");
+	ret = ktls_upgrade_conn_new(opts->config, opts->role, opts->peer_name, opts->alpn,
+				    (uint32_t)opts->verify, &up->up_conn, &why);
+	if (ret)
+		return upgrade_finish(up, ret, why);
+	/* Last of the checks, as it attaches the ULP: a refusal leaves the socket as it came. */
 	ret = ktls_socket_check(up->up_fd);
 	if (ret)
 		return upgrade_finish(up, ret, ret == -ENOPROTOOPT ?
 				      "this kernel has no kTLS (tls module)" : "socket not usable");
-	up->up_conn = ktls_conn_new(opts->config, opts->role);
-	if (!up->up_conn)
-		return upgrade_finish(up, -ENOMEM, "cannot create the connection");
-	ret = 0;
-	if (opts->peer_name && opts->role == KTLS_ROLE_CLIENT)
-		ret = ktls_conn_set_server_name(up->up_conn, opts->peer_name);
-	if (!ret && opts->alpn)
-		ret = ktls_conn_set_alpn(up->up_conn, opts->alpn);
-	if (!ret && opts->verify)
-		ret = ktls_conn_set_verify(up->up_conn, opts->verify == KTLSD_VERIFY_REQUIRED ?
-					   KTLS_VERIFY_REQUIRED : opts->verify ==
-					   KTLSD_VERIFY_OPTIONAL ? KTLS_VERIFY_OPTIONAL :
-					   KTLS_VERIFY_NONE);
-	if (ret)
-		return upgrade_finish(up, -EINVAL, "bad peer name, ALPN list or verify policy");
 	ktls_drive_init(&up->up_drive, up->up_conn, up->up_fd);
 	up->up_state = UPGRADE_HANDSHAKE;
 	return 0;
@@ -176,6 +167,8 @@ int ktls_upgrade_start(int fd, const struct ktls_upgrade_opts *opts, struct ktls
 		return -ENOMEM;
 	up->up_fd = fd;
 	up->up_daemon = -1;
+	/* Both paths begin by writing: a poll before the first continue returns at once. */
+	up->up_events = POLLOUT;
 	timeout = opts->timeout_ms ? opts->timeout_ms : UPGRADE_DEFAULT_TIMEOUT_MS;
 	up->up_deadline = upgrade_now_ms() + timeout;
 	if (!opts->config)
@@ -352,8 +345,11 @@ void ktls_upgrade_free(struct ktls_upgrade *up)
 {
 	if (!up)
 		return;
-	if (up->up_state == UPGRADE_HANDSHAKE)
+	/* Abandoned halfway, the socket must not stay usable (the daemon does the same). */
+	if (up->up_state == UPGRADE_HANDSHAKE) {
 		ktls_drive_dispose(&up->up_drive);
+		shutdown(up->up_fd, SHUT_RDWR);
+	}
 	if (up->up_daemon >= 0)
 		close(up->up_daemon);
 	ktls_conn_free(up->up_conn);

@@ -286,6 +286,40 @@ static void test_sockets_and_policy(void)
 	close(tcp[1]);
 }
 
+/* What a requester may ask of the connection: more checking of a client, never less. */
+static void test_request_policy(void)
+{
+	struct ktls_config *cfg = ktls_config_new();
+	struct ktls_upgrade_info info;
+	struct ktlsd_msg_builder b;
+	struct ktls_conn *conn = NULL;
+	const char *why = "";
+	size_t len;
+	int tcp[2], ret;
+
+	ktls_config_set_verify_client(cfg, KTLS_VERIFY_REQUIRED);
+	ret = ktls_upgrade_conn_new(cfg, KTLS_ROLE_SERVER, NULL, NULL, KTLSD_VERIFY_NONE, &conn,
+				    &why);
+	tap_ok(!ret && conn->cn_verify == KTLS_VERIFY_REQUIRED,
+	       "a server request for verify=none keeps the identity's required");
+	ktls_conn_free(conn);
+	ktls_config_set_verify_client(cfg, KTLS_VERIFY_NONE);
+	ret = ktls_upgrade_conn_new(cfg, KTLS_ROLE_SERVER, NULL, NULL, KTLSD_VERIFY_OPTIONAL,
+				    &conn, &why);
+	tap_ok(!ret && conn->cn_verify == KTLS_VERIFY_OPTIONAL,
+	       "a server request for verify=optional raises the identity's none");
+	ktls_conn_free(conn);
+	ktls_config_free(cfg);
+
+	tcp_pair(&tcp[0], &tcp[1]);
+	len = build_request(&b, KTLSD_ROLE_CLIENT, NULL, NULL);
+	tap_ok(raw_request(b.mb_buf, len, tcp, 1, &info) == -EINVAL &&
+	       strstr(info.detail, "peer name"),
+	       "a verifying client without a peer name: EINVAL (%s)", info.detail);
+	close(tcp[0]);
+	close(tcp[1]);
+}
+
 /* The library's own checks and errors, through the daemon and in process. */
 static void test_library(void)
 {
@@ -398,7 +432,7 @@ int main(void)
 {
 	int status;
 
-	tap_plan(12 + 6 + 5 + 4 + 3 + 1);
+	tap_plan(12 + 6 + 3 + 5 + 4 + 3 + 1);
 	signal(SIGPIPE, SIG_IGN);
 	if (!mkdtemp(dir))
 		return 1;
@@ -411,6 +445,7 @@ int main(void)
 	}
 	test_malformed();
 	test_sockets_and_policy();
+	test_request_policy();
 	test_library();
 	test_idle_and_reload();
 	test_stats();
