@@ -141,3 +141,41 @@ check-valgrind: all
 	./userspace/tests/valgrind.sh
 
 include userspace/fuzz/fuzz.mk
+
+# ---- Installing: make install [PREFIX=/usr] [DESTDIR=/tmp/stage] ----
+
+# The unit's ExecStart follows SBINDIR, so PREFIX=/usr/local works too.
+# Configuration stays the administrator's: the example goes to the docs,
+# /etc/ktlsd/ktlsd.conf is never written (Documentation/ktlsd.rst).
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/ktlsd
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+MODULESLOADDIR	?= $(PREFIX)/lib/modules-load.d
+INSTALL		?= install
+MAN_PAGES	:= $(wildcard Documentation/man/*.[1358])
+
+.PHONY: install
+install: $(LIBKTLS) $(TOOL_BINS) $(KTLSD_BIN)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MODULESLOADDIR) $(foreach s,1 3 5 8,$(DESTDIR)$(MANDIR)/man$(s))
+	$(INSTALL) -m 0755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 0755 $(KTLSD_BIN) $(DESTDIR)$(SBINDIR)
+	$(INSTALL) -m 0644 $(LIBKTLS) $(DESTDIR)$(LIBDIR)
+	$(INSTALL) -m 0644 include/ktls.h $(DESTDIR)$(INCLUDEDIR)
+	$(INSTALL) -m 0644 include/uapi/linux/ktlsd.h $(DESTDIR)$(INCLUDEDIR)/linux
+	for page in $(MAN_PAGES); do \
+		$(INSTALL) -m 0644 $$page $(DESTDIR)$(MANDIR)/man$${page##*.} || exit 1; \
+	done
+	sed 's|/usr/sbin/ktlsd|$(SBINDIR)/ktlsd|g' userspace/ktlsd/ktlsd.service \
+		>$(DESTDIR)$(UNITDIR)/ktlsd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ktlsd.service
+	$(INSTALL) -m 0644 userspace/ktlsd/ktlsd-modules.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/ktlsd.conf
+	$(INSTALL) -m 0644 userspace/ktlsd/ktlsd.conf.example Documentation/ktlsd.rst \
+		$(DESTDIR)$(DOCDIR)

@@ -1,14 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Command line checks of ktls-client and ktls-server: usage errors exit 2
-# with the usage line, and names libktls does not know are refused before
-# any socket is opened. Nothing here needs a peer: the few commands that
-# would connect point at 127.0.0.1 port 1 and must fail earlier.
+# Command line checks of ktls-client, ktls-server and ktlsd: usage errors
+# exit 2 with the usage line, and names libktls does not know are refused
+# before any socket is opened. Nothing here needs a peer: the few commands
+# that would connect point at 127.0.0.1 port 1 and must fail earlier, and
+# ktlsd is only ever asked to check its configuration. Each program's
+# --help names the same options as the OPTIONS of its man page.
 
 bin=${KTLS_BIN_DIR:-build/bin}
+man=${KTLS_MAN_DIR:-Documentation/man}
 client=$bin/ktls-client
 server=$bin/ktls-server
+daemon=$bin/ktlsd
 
 if [ ! -x "$client" ] || [ ! -x "$server" ]; then
 	echo "1..0 # SKIP $client and $server are not built"
@@ -18,7 +22,7 @@ fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..16"
+echo "1..27"
 n=0
 
 # check DESCRIPTION STATUS STREAM PATTERN COMMAND...
@@ -39,6 +43,46 @@ check() {
 	echo "not ok $n - $desc"
 	echo "# exit status $got, wanted $want and '$pattern' on std$stream; got:"
 	sed 's/^/#   /' "$tmp/out" "$tmp/err"
+}
+
+# Option names, short and long, one a line and sorted, from the text on
+# standard input: "-c, --config FILE" gives -c and --config.
+option_names() {
+	sed 's/\\-/-/g' | grep -oE '(^|[ ,])-[a-zA-Z]([ ,]|$)|--[a-z][a-z0-9-]*' |
+		tr -d ' ,' | sort -u
+}
+
+# The options a --help lists: the leading column of its indented lines.
+help_options() {
+	grep -E '^ +-' | sed 's/^ *//; s/  .*//' | option_names
+}
+
+# The options a man page's OPTIONS section lists: its .TP and .TQ tags.
+man_options() {
+	sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$1" |
+		awk 'tag { print; tag = 0 } /^\.(TP|TQ)/ { tag = 1 }' | option_names
+}
+
+# check_help_matches_man NAME PAGE COMMAND...: COMMAND prints the help.
+check_help_matches_man() {
+	name=$1
+	page=$2
+	shift 2
+	n=$((n + 1))
+	if [ ! -f "$page" ]; then
+		echo "not ok $n - $name has a man page"
+		echo "# $page is missing"
+		return
+	fi
+	"$@" </dev/null 2>/dev/null | help_options >"$tmp/help"
+	man_options "$page" >"$tmp/man"
+	if [ -s "$tmp/help" ] && cmp -s "$tmp/help" "$tmp/man"; then
+		echo "ok $n - $name: --help and $page name the same options"
+		return
+	fi
+	echo "not ok $n - $name: --help and $page name the same options"
+	echo "# --help (<) against OPTIONS of $page (>):"
+	diff "$tmp/help" "$tmp/man" | sed 's/^/#   /'
 }
 
 usage_client='^usage: ktls-client \[OPTIONS\] HOST PORT'
@@ -72,3 +116,32 @@ check "server unknown cipher suite" 2 err "^error: --ciphers .*: .*TLS_NO_SUCH_S
 	"$server" --cert "$tmp/none.pem" --key "$tmp/none.key" --ciphers TLS_NO_SUCH_SUITE 0
 check "server unknown group" 2 err "^error: --groups .*: .*no_such_group" \
 	"$server" --cert "$tmp/none.pem" --key "$tmp/none.key" --groups no_such_group 0
+
+check_help_matches_man ktls-client "$man/ktls-client.1" "$client" --help
+check_help_matches_man ktls-server "$man/ktls-server.1" "$server" --help
+
+# ktlsd: built by make all, not by every build (check-asan makes the tools only).
+usage_daemon='^Usage: ktlsd \[OPTIONS\]'
+if [ ! -x "$daemon" ]; then
+	for i in 1 2 3 4 5 6 7 8 9; do
+		n=$((n + 1))
+		echo "ok $n # SKIP $daemon is not built"
+	done
+	exit 0
+fi
+# An empty file is a whole configuration: every key has a default.
+: >"$tmp/empty.conf"
+long_path=/$(printf '%0120d' 0)
+
+check "ktlsd -h" 0 out "$usage_daemon" "$daemon" -h
+check "ktlsd --help" 0 out "$usage_daemon" "$daemon" --help
+check "ktlsd with an unknown option" 2 err "$usage_daemon" "$daemon" --no-such-option
+check "ktlsd with an operand" 2 err "$usage_daemon" "$daemon" -c "$tmp/empty.conf" extra
+check "ktlsd -c missing its argument" 2 err "$usage_daemon" "$daemon" -t -c
+check "ktlsd -t with a file that does not exist" 1 err "^ktlsd: $tmp/none.conf: " \
+	"$daemon" -t -c "$tmp/none.conf"
+check "ktlsd -t with a good file" 0 out "^ktlsd: $tmp/empty.conf: configuration ok (0 identities)" \
+	"$daemon" -t -c "$tmp/empty.conf"
+check "ktlsd -s with a path too long" 2 err "^ktlsd: socket path too long" \
+	"$daemon" -c "$tmp/empty.conf" -s "$long_path"
+check_help_matches_man ktlsd "$man/ktlsd.8" "$daemon" -h
