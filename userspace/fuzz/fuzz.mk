@@ -12,7 +12,7 @@
 FUZZ_BUILD	:= build-fuzz
 FUZZ_CC		:= clang
 FUZZ_TARGETS	:= server_first_flight client_flight server_flight cert_chain post_handshake \
-		   ktlsd_msg
+		   client12_flight server12_flight ktlsd_msg
 FUZZ_SECONDS	?= 60
 FUZZ_REPLAY_SECONDS ?= 10
 FUZZ_CORPUS	:= userspace/fuzz/corpus
@@ -20,7 +20,7 @@ FUZZ_DEFS	:= -DFUZZ_CERT_DIR='"$(CURDIR)/userspace/fuzz/certs"'
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS	:= $(CPPFLAGS) $(WARNINGS) $(CRYPTO_CFLAGS) $(FUZZ_DEFS) -O1 -g \
 		   -fno-omit-frame-pointer $(FUZZ_SAN)
-FUZZ_COMMON_SRCS := userspace/fuzz/fuzz_common.c
+FUZZ_COMMON_SRCS := userspace/fuzz/fuzz_common.c userspace/fuzz/fuzz_random.c
 FUZZ_BINS	:= $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 FUZZ_ENV	:= ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 
