@@ -76,6 +76,8 @@ static void snapshot(const struct ktls_conn *c)
 	size_t i;
 
 	remember(c->cn_secret, sizeof(c->cn_secret));
+	if (c->cn_premaster_len)	/* TLS 1.2: ECDHE shared secret or RSA premaster */
+		remember(c->cn_premaster, c->cn_premaster_len);
 	remember(c->cn_client_ap, sizeof(c->cn_client_ap));
 	for (i = 0; i < 2; i++) {
 		if (!p[i]->suite)
@@ -86,7 +88,19 @@ static void snapshot(const struct ktls_conn *c)
 	}
 }
 
-static struct ktls_config *config(const char *ident, int client_auth)
+/* What one session runs: TLS 1.3, or 1.2 with ECDHE or RSA key transport. */
+struct session_kind {
+	const char *groups;		/* client's, NULL: default */
+	uint16_t version;
+	const char *ciphers;		/* both sides, NULL: default */
+	const char *server_ident;	/* certs/<name>.pem and .key */
+	const char *ca;
+};
+
+static const struct session_kind tls13 = { NULL, KTLS_VERSION_TLS13, NULL, "server", "ca" };
+
+static struct ktls_config *config(const struct session_kind *k, const char *ident,
+				  int client_auth)
 {
 	struct ktls_config *cfg = ktls_config_new();
 	char cert[128], key[128];
@@ -96,7 +110,13 @@ static struct ktls_config *config(const char *ident, int client_auth)
 		snprintf(key, sizeof(key), CERTS "/%s.key", ident);
 		ktls_config_add_identity(cfg, cert, key);
 	}
+	snprintf(cert, sizeof(cert), CERTS "/%s.pem", k->ca);
+	ktls_config_set_ca_file(cfg, cert);
+	/* both CAs: the client certificate comes from the Ed25519 one */
 	ktls_config_set_ca_file(cfg, CERTS "/ca.pem");
+	ktls_config_set_versions(cfg, k->version, k->version);
+	if (k->ciphers)
+		ktls_config_set_ciphers(cfg, k->ciphers);
 	if (client_auth)
 		ktls_config_set_verify_client(cfg, KTLS_VERIFY_REQUIRED);
 	return cfg;
@@ -132,9 +152,9 @@ static int deliver(struct ktls_conn *to, struct ktls_buf *wire, struct ktls_buf 
  * each way, then (if @fail) a forged record so the client fails, and the
  * frees; returns 1 if both sides completed.
  */
-static int session(const char *groups, int fail)
+static int session(const struct session_kind *k, int fail)
 {
-	struct ktls_config *ccfg = config("client", 0), *scfg = config("server", 1);
+	struct ktls_config *ccfg = config(k, "client", 0), *scfg = config(k, k->server_ident, 1);
 	struct ktls_conn *c = ktls_conn_new(ccfg, KTLS_ROLE_CLIENT);
 	struct ktls_conn *s = ktls_conn_new(scfg, KTLS_ROLE_SERVER);
 	struct ktls_buf to_c, to_s;
@@ -142,8 +162,8 @@ static int session(const char *groups, int fail)
 
 	ktls_config_free(ccfg);
 	ktls_config_free(scfg);
-	if (groups)
-		ktls_config_set_groups(ccfg, groups);
+	if (k->groups)
+		ktls_config_set_groups(ccfg, k->groups);
 	ktls_conn_set_server_name(c, "localhost");
 	ktls_buf_init(&to_c, NULL, 0);
 	ktls_buf_init(&to_s, NULL, 0);
@@ -185,12 +205,21 @@ int main(void)
 	size_t first;
 	uint8_t *copy;
 
-	tap_plan(6);
+	static const struct session_kind p256 = { "secp256r1", KTLS_VERSION_TLS13, NULL,
+						  "server", "ca" };
+	static const struct session_kind tls12 = { NULL, KTLS_VERSION_TLS12, NULL,
+						   "server", "ca" };
+	static const struct session_kind tls12_rsa = { NULL, KTLS_VERSION_TLS12,
+		"TLS_RSA_WITH_AES_128_GCM_SHA256", "server-rsa", "rsa-ca" };
+
+	tap_plan(8);
 	checking = 1;
-	tap_ok(session(NULL, 0), "x25519 handshake with client auth, data and KeyUpdate");
+	tap_ok(session(&tls13, 0), "x25519 handshake with client auth, data and KeyUpdate");
 	first = secret_count;
-	tap_ok(session("secp256r1", 0), "P-256 handshake, the same");
-	tap_ok(session(NULL, 1), "a session failed by a forged record");
+	tap_ok(session(&p256, 0), "P-256 handshake, the same");
+	tap_ok(session(&tls13, 1), "a session failed by a forged record");
+	tap_ok(session(&tls12, 0), "TLS 1.2 ECDHE handshake with client auth and data");
+	tap_ok(session(&tls12_rsa, 0), "TLS 1.2 RSA key transport handshake, the same");
 	tap_ok(!leaks, "no freed block held a secret: %s", leaks ? leak_what : "none found");
 	/* Positive control: a block that does hold a secret is caught. */
 	copy = do_malloc(64);
