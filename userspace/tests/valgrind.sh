@@ -30,13 +30,22 @@ done
 
 # Tools: wrappers that log each process; the interop script runs its cases.
 mkdir -p "$work/bin"
-for tool in ktls-client ktls-server; do
+for tool in ktls-client ktls-server ktlsd; do
 	cat > "$work/bin/$tool" <<EOS
 #!/bin/sh
 exec $VG --log-file=$work/$tool.%p.vg $PWD/build/bin/$tool "\$@"
 EOS
 	chmod +x "$work/bin/$tool"
 done
+# The daemon under memcheck, fed every malformed request ktlsd_proto_test has.
+if KTLS_BIN="$work/bin" build/tests/ktlsd_proto_test > "$work/ktlsd_proto.out" 2>&1; then
+	echo "ok: ktlsd_proto_test with ktlsd under valgrind"
+else
+	echo "FAIL: ktlsd_proto_test with ktlsd under valgrind"
+	grep -v '^ok' "$work/ktlsd_proto.out" | head
+	status=1
+fi
+
 scripts=${VALGRIND_SCRIPTS:-userspace/tests/interop_openssl.t}
 if KTLS_BIN="$work/bin" prove --exec '' $scripts; then
 	echo "ok: $scripts with the tools under valgrind"
@@ -44,8 +53,8 @@ else
 	echo "FAIL: $scripts with the tools under valgrind"
 	status=1
 fi
-runs=$(ls "$work"/ktls-*.vg 2>/dev/null | wc -l)
-bad=$(grep -lE 'ERROR SUMMARY: [1-9]' "$work"/ktls-*.vg 2>/dev/null)
+runs=$(ls "$work"/ktls*.vg 2>/dev/null | wc -l)
+bad=$(grep -lE 'ERROR SUMMARY: [1-9]' "$work"/ktls*.vg 2>/dev/null)
 if [ -n "$bad" ]; then
 	for f in $bad; do
 		echo "valgrind errors in $(basename "$f"):"
