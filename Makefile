@@ -38,13 +38,20 @@ KTLSD_SRCS	:= $(filter-out userspace/ktlsd/main.c,$(wildcard userspace/ktlsd/*.c
 KTLSD_OBJS	:= $(KTLSD_SRCS:%.c=$(BUILD)/obj/%.o)
 KTLSD_BIN	:= $(BUILD)/bin/ktlsd
 
+# The control tool: sock_diag through libnl, the daemon's counters through libktls.
+LIBNL_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libnl-3.0)
+LIBNL_LIBS	:= $(shell $(PKG_CONFIG) --libs libnl-3.0)
+KTLSCTL_SRCS	:= $(wildcard userspace/ktlsctl/*.c)
+KTLSCTL_OBJS	:= $(KTLSCTL_SRCS:%.c=$(BUILD)/obj/%.o)
+KTLSCTL_BIN	:= $(BUILD)/bin/ktlsctl
+
 BENCH_SRCS	:= $(wildcard userspace/bench/*.c)
 BENCH_BINS	:= $(BENCH_SRCS:userspace/bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all tools check check-host bench clean
-all: $(LIBKTLS) $(TOOL_BINS) $(KTLSD_BIN) $(TEST_BINS) $(BENCH_BINS)
+all: $(LIBKTLS) $(TOOL_BINS) $(KTLSD_BIN) $(KTLSCTL_BIN) $(TEST_BINS) $(BENCH_BINS)
 
-tools: $(TOOL_BINS) $(KTLSD_BIN)
+tools: $(TOOL_BINS) $(KTLSD_BIN) $(KTLSCTL_BIN)
 
 # V=1 shows the commands.
 ifeq ($(V),1)
@@ -74,6 +81,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/userspace/tests/%.o $(BUILD)/obj/userspace/tests/
 $(KTLSD_BIN): $(BUILD)/obj/userspace/ktlsd/main.o $(KTLSD_OBJS) $(LIBKTLS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(INIH_LIBS) $(CRYPTO_LIBS)
+
+$(KTLSCTL_OBJS): CPPFLAGS += $(LIBNL_CFLAGS)
+
+$(KTLSCTL_BIN): $(KTLSCTL_OBJS) $(LIBKTLS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBNL_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/tests/ktlsd_%_test: $(BUILD)/obj/userspace/tests/ktlsd_%_test.o \
 			     $(BUILD)/obj/userspace/tests/tap.o $(KTLSD_OBJS) $(LIBKTLS)
@@ -160,12 +173,12 @@ INSTALL		?= install
 MAN_PAGES	:= $(wildcard Documentation/man/*.[1358])
 
 .PHONY: install
-install: $(LIBKTLS) $(TOOL_BINS) $(KTLSD_BIN)
+install: $(LIBKTLS) $(TOOL_BINS) $(KTLSD_BIN) $(KTLSCTL_BIN)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(MODULESLOADDIR) $(foreach s,1 3 5 8,$(DESTDIR)$(MANDIR)/man$(s))
 	$(INSTALL) -m 0755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)
-	$(INSTALL) -m 0755 $(KTLSD_BIN) $(DESTDIR)$(SBINDIR)
+	$(INSTALL) -m 0755 $(KTLSD_BIN) $(KTLSCTL_BIN) $(DESTDIR)$(SBINDIR)
 	$(INSTALL) -m 0644 $(LIBKTLS) $(DESTDIR)$(LIBDIR)
 	$(INSTALL) -m 0644 include/ktls.h $(DESTDIR)$(INCLUDEDIR)
 	$(INSTALL) -m 0644 include/uapi/linux/ktlsd.h $(DESTDIR)$(INCLUDEDIR)/linux

@@ -1,18 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Command line checks of ktls-client, ktls-server and ktlsd: usage errors
-# exit 2 with the usage line, and names libktls does not know are refused
-# before any socket is opened. Nothing here needs a peer: the few commands
-# that would connect point at 127.0.0.1 port 1 and must fail earlier, and
-# ktlsd is only ever asked to check its configuration. Each program's
-# --help names the same options as the OPTIONS of its man page.
+# Command line checks of ktls-client, ktls-server, ktlsctl and ktlsd: usage
+# errors exit 2 with the usage line, and names libktls does not know are
+# refused before any socket is opened. Nothing here needs a peer: the few
+# commands that would connect point at 127.0.0.1 port 1 and must fail
+# earlier, and ktlsd is only ever asked to check its configuration, or, for
+# ktlsctl, to answer with its counters. Each program's --help names the same
+# options as the OPTIONS of its man page. ktlsctl's kTLS listings need a
+# kernel with kTLS and are checked in the VM (selftests/ktlsd/ktlsctl_test.c);
+# here they must work and be valid JSON, whatever the host has.
 
 bin=${KTLS_BIN_DIR:-build/bin}
 man=${KTLS_MAN_DIR:-Documentation/man}
 client=$bin/ktls-client
 server=$bin/ktls-server
 daemon=$bin/ktlsd
+ctl=$bin/ktlsctl
 
 if [ ! -x "$client" ] || [ ! -x "$server" ]; then
 	echo "1..0 # SKIP $client and $server are not built"
@@ -22,7 +26,7 @@ fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..27"
+echo "1..51"
 n=0
 
 # check DESCRIPTION STATUS STREAM PATTERN COMMAND...
@@ -85,6 +89,27 @@ check_help_matches_man() {
 	diff "$tmp/help" "$tmp/man" | sed 's/^/#   /'
 }
 
+# check_json DESCRIPTION PYTHON-CONDITION COMMAND...
+# ok when COMMAND exits 0 and its output is JSON for which the condition,
+# on the parsed document d, holds.
+check_json() {
+	desc=$1
+	condition=$2
+	shift 2
+	n=$((n + 1))
+	"$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	if [ "$got" -eq 0 ] && python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if ($condition) else 1)" "$tmp/out" 2>>"$tmp/err"; then
+		echo "ok $n - $desc"
+		return
+	fi
+	echo "not ok $n - $desc"
+	echo "# exit status $got, wanted 0 and JSON where $condition; got:"
+	sed 's/^/#   /' "$tmp/out" "$tmp/err"
+}
+
 usage_client='^usage: ktls-client \[OPTIONS\] HOST PORT'
 usage_server='^usage: ktls-server \[OPTIONS\] PORT'
 
@@ -120,10 +145,77 @@ check "server unknown group" 2 err "^error: --groups .*: .*no_such_group" \
 check_help_matches_man ktls-client "$man/ktls-client.1" "$client" --help
 check_help_matches_man ktls-server "$man/ktls-server.1" "$server" --help
 
+# ktlsctl: built by make all and make tools, not by check-asan.
+usage_ctl='^Usage: ktlsctl \[OPTIONS\] OBJECT { COMMAND | help }'
+no_module='^Error: the ktlsd module is not loaded'
+no_daemon=$tmp/no-such-dir/ktlsd.sock
+if [ ! -x "$ctl" ]; then
+	for i in $(seq 23); do
+		n=$((n + 1))
+		echo "ok $n # SKIP $ctl is not built"
+	done
+else
+	check "ktlsctl help" 0 out "$usage_ctl" "$ctl" help
+	check "ktlsctl -h" 0 out "$usage_ctl" "$ctl" -h
+	check "ktlsctl without an object" 2 err '^Error: no object given' "$ctl"
+	check "ktlsctl unknown object" 2 err '^Error: unknown object "sock"' "$ctl" sock show
+	check "ktlsctl unknown object prints the usage" 2 err "$usage_ctl" "$ctl" sock show
+	check "ktlsctl unknown command" 2 err '^Error: unknown command "list" for object "socket"' \
+		"$ctl" socket list
+	check "ktlsctl extra argument" 2 err '^Error: unexpected argument "extra"' \
+		"$ctl" socket show extra
+	check "ktlsctl unknown option" 2 err "$usage_ctl" "$ctl" --no-such-option stats
+	check "ktlsctl -s missing its argument" 2 err "$usage_ctl" "$ctl" -s
+	check "ktlsctl socket help" 0 out '^Usage: ktlsctl \[OPTIONS\] socket { show | help }' \
+		"$ctl" socket help
+	check "ktlsctl stats help" 0 out '^Usage: ktlsctl \[OPTIONS\] stats { show | help }' \
+		"$ctl" stats help
+	check "ktlsctl request show needs the module" 2 err "$no_module" "$ctl" request show
+	check "ktlsctl monitor needs the module" 2 err "$no_module" "$ctl" monitor
+	check "ktlsctl set needs the module" 2 err "$no_module" "$ctl" set timeout 10
+	# The host may or may not have the tls module loaded: either is fine.
+	if [ -e /proc/net/tls_stat ]; then
+		check "ktlsctl stats, kernel counters" 0 out '^kernel (/proc/net/tls_stat):' \
+			"$ctl" -s "$no_daemon" stats
+		check_json "ktlsctl -j stats, kernel counters" \
+			"isinstance(d['tls_stat'], dict) and 'TlsCurrTxSw' in d['tls_stat']" \
+			"$ctl" -j -s "$no_daemon" stats
+	else
+		check "ktlsctl stats without the tls module" 0 out \
+			'^kernel: no /proc/net/tls_stat (the tls module is not loaded)' \
+			"$ctl" -s "$no_daemon" stats
+		check_json "ktlsctl -j stats without the tls module" "d['tls_stat'] is None" \
+			"$ctl" -j -s "$no_daemon" stats
+	fi
+	check "ktlsctl stats without a daemon" 0 out "^daemon: not running (nothing listens on $no_daemon)" \
+		"$ctl" -s "$no_daemon" stats
+	check "ktlsctl stats without the module" 0 out '^module: its counters need ktlsd.ko' \
+		"$ctl" -s "$no_daemon" stats
+	KTLSD_SOCKET=$no_daemon check_json "ktlsctl -p stats: \$KTLSD_SOCKET, nulls" \
+		"d['daemon'] is None and d['module'] is None and set(d) == {'tls_stat', 'daemon', 'module'}" \
+		"$ctl" -p stats
+	# Lists what this host has (usually nothing): it must work and parse.
+	# (An empty listing matches no pattern: the marker line follows a success.)
+	check "ktlsctl socket show" 0 out '^listed$' \
+		sh -c '"$1" socket show && echo listed' sh "$ctl"
+	check_json "ktlsctl -j socket show is a JSON array" "isinstance(d, list)" \
+		"$ctl" -j socket show
+	# Without CAP_NET_ADMIN the kernel hides every socket's ULP.
+	if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+		check "ktlsctl socket show without CAP_NET_ADMIN" 1 err \
+			'^Error: socket show needs CAP_NET_ADMIN' \
+			setpriv --bounding-set -net_admin --inh-caps -net_admin "$ctl" socket show
+	else
+		n=$((n + 1))
+		echo "ok $n # SKIP dropping CAP_NET_ADMIN needs root and setpriv"
+	fi
+	check_help_matches_man ktlsctl "$man/ktlsctl.8" "$ctl" help
+fi
+
 # ktlsd: built by make all, not by every build (check-asan makes the tools only).
 usage_daemon='^Usage: ktlsd \[OPTIONS\]'
 if [ ! -x "$daemon" ]; then
-	for i in 1 2 3 4 5 6 7 8 9; do
+	for i in 1 2 3 4 5 6 7 8 9 10; do
 		n=$((n + 1))
 		echo "ok $n # SKIP $daemon is not built"
 	done
@@ -145,3 +237,21 @@ check "ktlsd -t with a good file" 0 out "^ktlsd: $tmp/empty.conf: configuration 
 check "ktlsd -s with a path too long" 2 err "^ktlsd: socket path too long" \
 	"$daemon" -c "$tmp/empty.conf" -s "$long_path"
 check_help_matches_man ktlsd "$man/ktlsd.8" "$daemon" -h
+
+# ktlsctl reads a running daemon's counters.
+if [ ! -x "$ctl" ]; then
+	n=$((n + 1))
+	echo "ok $n # SKIP $ctl is not built"
+	exit 0
+fi
+"$daemon" -f -c "$tmp/empty.conf" -s "$tmp/ktlsd.sock" 2>"$tmp/daemon.log" &
+daemon_pid=$!
+for i in $(seq 50); do
+	[ -S "$tmp/ktlsd.sock" ] && break
+	sleep 0.1
+done
+check_json "ktlsctl -j stats with a daemon" \
+	"d['daemon']['ok'] == 0 and d['daemon']['in_flight'] == 0 and d['daemon']['by_errno'] == []" \
+	"$ctl" -j -s "$tmp/ktlsd.sock" stats
+kill "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
