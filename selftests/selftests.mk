@@ -48,5 +48,5 @@ $(BUILD)/selftests/%: selftests/ktlsd/%.c $(VM_KSELFTEST_DIR)/kselftest_harness.
 # One boot per kernel runs every selftest; each output line names its
 # kernel, and the last line sums up all kernels. Selftests may drive the
 # example peers, so those are built first.
-vmcheck: selftests $(TOOL_BINS) $(KTLSD_BIN)
+vmcheck: selftests $(TOOL_BINS) $(KTLSD_BIN) $(KTLSCTL_BIN)
 	$(VM_ENV) VM_KERNELS="$(VM_KERNELS)" selftests/vm/vmcheck.sh $(VM_SELFTEST_BINS)
