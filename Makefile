@@ -144,7 +144,7 @@ ASAN_ENV	:= ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 # the .t scripts pointed at its tools through KTLS_BIN.
 check-asan:
 	$(MAKE) BUILD=$(ASAN_BUILD) CC=clang CFLAGS="$(ASAN_CFLAGS)" \
-		$(ASAN_BUILD)/lib/libktls.a $(addprefix $(ASAN_BUILD)/bin/,$(TOOLS) ktlsd) \
+		$(ASAN_BUILD)/lib/libktls.a $(addprefix $(ASAN_BUILD)/bin/,$(TOOLS) ktlsd ktlsctl) \
 		$(ASAN_TESTS:$(BUILD)/%=$(ASAN_BUILD)/%)
 	$(ASAN_ENV) KTLS_BIN=$(CURDIR)/$(ASAN_BUILD)/bin KTLS_BIN_DIR=$(ASAN_BUILD)/bin \
 		prove --exec '' $(ASAN_TESTS:$(BUILD)/%=$(ASAN_BUILD)/%) $(TEST_SCRIPTS)
