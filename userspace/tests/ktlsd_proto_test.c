@@ -447,6 +447,8 @@ int main(void)
 	snprintf(log_path, sizeof(log_path), "%s/ktlsd.log", dir);
 	if (write_conf("") || start_daemon() || wait_for_daemon()) {
 		tap_diag("ktlsd did not start; see %s", log_path);
+		if (daemon_pid > 0)
+			kill(daemon_pid, SIGKILL);
 		return tap_done();
 	}
 	test_malformed();
