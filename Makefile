@@ -109,7 +109,7 @@ check:
 	./scripts/check.sh
 
 # Benchmarks that need kTLS run inside the VM (make bench-ktls), never on the host.
-VM_BENCH_BINS	:= $(BUILD)/bench/bulk_bench
+VM_BENCH_BINS	:= $(BUILD)/bench/bulk_bench $(BUILD)/bench/daemon_bench
 HOST_BENCH_BINS	:= $(filter-out $(VM_BENCH_BINS),$(BENCH_BINS))
 
 bench: $(HOST_BENCH_BINS)
@@ -119,6 +119,12 @@ bench: $(HOST_BENCH_BINS)
 .PHONY: bench-ktls
 bench-ktls: $(VM_BENCH_BINS)
 	./selftests/vm/bench-ktls.sh
+
+# ktlsd against in-process upgrades, and memory per parked handshake, in the VM.
+# BENCH_CONNS, BENCH_ROUNDS, BENCH_INFLIGHT, BENCH_WARMUP, BENCH_PARKED reach the guest.
+.PHONY: bench-daemon
+bench-daemon: $(BUILD)/bench/daemon_bench $(KTLSD_BIN)
+	./selftests/vm/bench-daemon.sh
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz build-fuzz-cov
