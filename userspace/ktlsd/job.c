@@ -390,6 +390,10 @@ static void job_begin(struct ktlsd_daemon *d, struct ktlsd_job *j, const struct 
 	int ret;
 
 	ret = ktlsd_request_decode(attrs, &rq);
+	/* Decoded into @rq: a parked handshake keeps no request buffer. */
+	free(j->j_msg);
+	j->j_msg = NULL;
+	j->j_msg_len = 0;
 	if (ret) {
 		job_refuse(d, j, ret == -EMSGSIZE ? -EMSGSIZE : -EINVAL,
 			   ret == -EMSGSIZE ? "a field of the request is too long" :
@@ -473,13 +477,16 @@ static int job_take_fds(struct ktlsd_job *j, struct msghdr *msg)
 	return extra || (msg->msg_flags & MSG_CTRUNC) ? -EINVAL : 0;
 }
 
+/*
+ * A requester sends one message and waits: read whatever has come, up to
+ * the largest message, in one call (under emulation a syscall is dear).
+ */
 static void job_read_request(struct ktlsd_daemon *d, struct ktlsd_job *j)
 {
 	char control[CMSG_SPACE(4 * sizeof(int))];
 	struct iovec iov;
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct ktlsd_attrs attrs;
-	size_t want = sizeof(struct ktlsd_msg);
 	uint16_t type;
 	ssize_t n;
 	int len;
@@ -488,16 +495,8 @@ static void job_read_request(struct ktlsd_daemon *d, struct ktlsd_job *j)
 		job_free(d, j);
 		return;
 	}
-	if (j->j_msg_len >= want) {
-		len = ktlsd_msg_length(j->j_msg, j->j_msg_len);
-		if (len < 0) {
-			job_refuse(d, j, len, "malformed request header");
-			return;
-		}
-		want = (size_t)len;
-	}
 	iov.iov_base = j->j_msg + j->j_msg_len;
-	iov.iov_len = want - j->j_msg_len;
+	iov.iov_len = KTLSD_MSG_MAX - j->j_msg_len;
 	msg.msg_control = control;
 	msg.msg_controllen = sizeof(control);
 	n = recvmsg(j->j_client, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
@@ -512,7 +511,7 @@ static void job_read_request(struct ktlsd_daemon *d, struct ktlsd_job *j)
 		return;
 	}
 	j->j_msg_len += (size_t)n;
-	if (j->j_msg_len < want)
+	if (j->j_msg_len < sizeof(struct ktlsd_msg))
 		return;
 	len = ktlsd_msg_length(j->j_msg, j->j_msg_len);
 	if (len < 0) {
@@ -520,8 +519,9 @@ static void job_read_request(struct ktlsd_daemon *d, struct ktlsd_job *j)
 		return;
 	}
 	if (j->j_msg_len < (size_t)len)
-		return;		/* the header is in; the rest is coming */
-	if (ktlsd_msg_parse(j->j_msg, j->j_msg_len, &type, &attrs)) {
+		return;		/* the rest is coming */
+	/* Bytes past the one message are not ours to read: ignored. */
+	if (ktlsd_msg_parse(j->j_msg, (size_t)len, &type, &attrs)) {
 		job_refuse(d, j, -EBADMSG, "malformed request");
 		return;
 	}

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "daemon.h"
 
@@ -29,13 +30,22 @@ void ktlsd_log_set_level(int level)
 void ktlsd_log(int level, const char *fmt, ...)
 {
 	va_list ap;
+	char line[2048];
+	int n;
 
 	if (level > log_level)
 		return;
 	va_start(ap, fmt);
 	if (log_to_stderr) {
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		/* One write per line: lines of concurrent writers never interleave. */
+		n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+		if (n < 0)
+			n = 0;
+		if ((size_t)n > sizeof(line) - 2)
+			n = sizeof(line) - 2;
+		line[n++] = '\n';
+		if (write(STDERR_FILENO, line, (size_t)n) < 0)
+			n = 0;	/* nowhere left to say it */
 	} else {
 		vsyslog(level, fmt, ap);
 	}

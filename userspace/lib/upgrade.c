@@ -221,20 +221,21 @@ static int upgrade_send_request(struct ktls_upgrade *up)
  */
 static int ktls_daemon_read_message(int fd, struct ktlsd_msg_builder *msg)
 {
-	size_t want = sizeof(struct ktlsd_msg);
 	ssize_t n;
 	int len;
 
 	for (;;) {
-		if (msg->mb_len >= want) {
+		if (msg->mb_len >= sizeof(struct ktlsd_msg)) {
 			len = ktlsd_msg_length(msg->mb_buf, msg->mb_len);
 			if (len < 0)
 				return -EBADMSG;
-			want = (size_t)len;
-			if (msg->mb_len == want)
+			if (msg->mb_len >= (size_t)len) {
+				msg->mb_len = (size_t)len;	/* the daemon sends one */
 				return 1;
+			}
 		}
-		n = recv(fd, msg->mb_buf + msg->mb_len, want - msg->mb_len, 0);
+		/* One message per connection: read what there is in one call. */
+		n = recv(fd, msg->mb_buf + msg->mb_len, sizeof(msg->mb_buf) - msg->mb_len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
