@@ -17,12 +17,15 @@
  * kernel without the tls module is reported before anything is lost.
  *
  * Every ktls_peer test runs once per protocol version and cipher suite
- * (PEER_VARIANT below). The no_tls_module fixture is defined first so
+ * (PEER_VARIANT below). The gnutls_peer fixture moves bulk data both ways
+ * against GnuTLS's gnutls-serv and gnutls-cli instead, once per TLS 1.2
+ * suite (GNUTLS_VARIANT). The no_tls_module fixture is defined first so
  * that the harness runs it first, before any test loads tls.ko; it skips
  * when the module is there already.
  *
- * Needs: root (for the module test), openssl(1) in PATH, and the example
- * peers in ../bin next to this program (or in $KTLS_BIN).
+ * Needs: root (for the module test), openssl(1) and, for gnutls_peer,
+ * gnutls-serv and gnutls-cli (gnutls-bin) in PATH, and the example peers
+ * in ../bin next to this program (or in $KTLS_BIN).
  */
 
 #include <arpa/inet.h>
@@ -116,6 +119,33 @@ static void pattern_init(struct pattern *pt, uint64_t seed)
 static const unsigned char *pattern_at(const struct pattern *pt, uint64_t off)
 {
 	return pt->pt_bytes + off % PATTERN_PERIOD;
+}
+
+/*
+ * A pattern of text, for gnutls-serv --echo, which sends back what it has
+ * read once that holds a newline, and handles it as a C string: letters,
+ * digits, '-' and, one byte in 64, a newline. No NUL, no CR (it would
+ * make CR LF into LF) and no '*' (a line starting "**" is a command).
+ */
+static void pattern_init_text(struct pattern *pt, uint64_t seed)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-\n";
+	size_t i;
+
+	pattern_init(pt, seed);
+	for (i = 0; i < sizeof(pt->pt_bytes); i++)
+		pt->pt_bytes[i] = (unsigned char)alphabet[pt->pt_bytes[i] % (sizeof(alphabet) - 1)];
+}
+
+/* The longest start of a text stream, at most @max bytes, that ends a line. */
+static uint64_t text_stream_length(const struct pattern *pt, uint64_t max)
+{
+	uint64_t len = max;
+
+	while (len && *pattern_at(pt, len - 1) != '\n')
+		len--;
+	return len;
 }
 
 static size_t min_size(size_t a, uint64_t b)
@@ -305,7 +335,13 @@ static int read_tls_stat(struct tls_stat *stat)
  * A CA and a server certificate for localhost and 127.0.0.1, made for each
  * test with libcrypto: no openssl(1) runs at key generation, which costs
  * much under emulation, and nothing with an expiry date is kept anywhere.
+ * The server's key is ECDSA P-256 or, for the suites that need one, RSA.
  */
+enum server_key {
+	SERVER_KEY_EC,
+	SERVER_KEY_RSA,
+};
+
 struct test_pki {
 	char	tp_dir[64];
 	char	tp_ca[96];
@@ -324,20 +360,54 @@ static const struct cert_extension ca_extensions[] = {
 	{ NID_subject_key_identifier,	"hash" },
 };
 
+/* The key usage goes with the key (server_key_usages). */
 static const struct cert_extension server_extensions[] = {
 	{ NID_basic_constraints,	"critical,CA:FALSE" },
-	{ NID_key_usage,		"critical,digitalSignature" },
 	{ NID_ext_key_usage,		"serverAuth" },
 	{ NID_subject_alt_name,		"DNS:localhost,IP:127.0.0.1" },
 	{ NID_subject_key_identifier,	"hash" },
 	{ NID_authority_key_identifier,	"keyid:always" },
 };
 
-/* @issuer NULL: self-signed with @key. */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
-		       const struct cert_extension *exts, size_t ext_count, long serial)
+/*
+ * An RSA key may also decrypt: RSA key transport needs keyEncipherment,
+ * which GnuTLS insists on (OpenSSL does not look).
+ */
+static const char *const server_key_usages[] = {
+	[SERVER_KEY_EC]		= "critical,digitalSignature",
+	[SERVER_KEY_RSA]	= "critical,digitalSignature,keyEncipherment",
+};
+
+/*
+ * RSA-2048 key generation took 6 to 22 s under emulation, against a few
+ * ms for P-256, so one RSA key is made before the harness forks any test,
+ * and the RSA certificate each test makes is for that key.
+ */
+static EVP_PKEY *shared_rsa_key;
+
+static void __attribute__((constructor)) make_shared_rsa_key(void)
 {
-	X509_EXTENSION *ext;
+	shared_rsa_key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+}
+
+/* 1 when @cert has the extension, 0 on failure. */
+static int add_extension(X509V3_CTX *ctx, X509 *cert, int nid, const char *value)
+{
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+	int ok;
+
+	if (!ext)
+		return 0;
+	ok = X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok;
+}
+
+/* @issuer NULL: self-signed with @key. @key_usage NULL: none beyond @exts. */
+static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
+		       const struct cert_extension *exts, size_t ext_count,
+		       const char *key_usage, long serial)
+{
 	X509V3_CTX ctx;
 	X509_NAME *name;
 	X509 *cert;
@@ -359,16 +429,11 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *is
 
 	X509V3_set_ctx_nodb(&ctx);
 	X509V3_set_ctx(&ctx, issuer ? issuer : cert, cert, NULL, NULL, 0);
-	for (i = 0; i < ext_count; i++) {
-		ext = X509V3_EXT_conf_nid(NULL, &ctx, exts[i].ce_nid, exts[i].ce_value);
-		if (!ext)
+	for (i = 0; i < ext_count; i++)
+		if (!add_extension(&ctx, cert, exts[i].ce_nid, exts[i].ce_value))
 			goto out_free_cert;
-		if (!X509_add_ext(cert, ext, -1)) {
-			X509_EXTENSION_free(ext);
-			goto out_free_cert;
-		}
-		X509_EXTENSION_free(ext);
-	}
+	if (key_usage && !add_extension(&ctx, cert, NID_key_usage, key_usage))
+		goto out_free_cert;
 	if (!X509_sign(cert, issuer_key ? issuer_key : key, EVP_sha256()))
 		goto out_free_cert;
 	return cert;
@@ -404,7 +469,7 @@ static void pki_remove(struct test_pki *pki)
 	pki->tp_dir[0] = '\0';
 }
 
-static int pki_create(struct test_pki *pki)
+static int pki_create(struct test_pki *pki, enum server_key key)
 {
 	EVP_PKEY *ca_key, *server_key = NULL;
 	X509 *ca = NULL, *server = NULL;
@@ -422,15 +487,20 @@ static int pki_create(struct test_pki *pki)
 	ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	if (!ca_key)
 		return -EIO;
-	server_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (key == SERVER_KEY_RSA) {
+		if (shared_rsa_key && EVP_PKEY_up_ref(shared_rsa_key))
+			server_key = shared_rsa_key;
+	} else {
+		server_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	}
 	if (!server_key)
 		goto out_free;
 	ca = make_cert(ca_key, "ktls_peer_test CA", NULL, NULL, ca_extensions,
-		       ARRAY_SIZE(ca_extensions), 1);
+		       ARRAY_SIZE(ca_extensions), NULL, 1);
 	if (!ca)
 		goto out_free;
 	server = make_cert(server_key, TEST_HOST_NAME, ca, ca_key, server_extensions,
-			   ARRAY_SIZE(server_extensions), 2);
+			   ARRAY_SIZE(server_extensions), server_key_usages[key], 2);
 	if (!server)
 		goto out_free;
 	ret = write_pem(pki->tp_ca, ca, NULL);
@@ -982,7 +1052,7 @@ FIXTURE_SETUP(no_tls_module)
 	self->tls_present = !access("/sys/module/tls", F_OK);
 	if (self->tls_present)
 		return;
-	ret = pki_create(&self->pki);
+	ret = pki_create(&self->pki, SERVER_KEY_EC);
 	ASSERT_EQ(0, ret) TH_LOG("test certificates: %s", strerror(-ret));
 	/* Last: a failed setup skips teardown, which puts the loader back. */
 	ret = read_file(MODPROBE_PATH, self->saved_modprobe, sizeof(self->saved_modprobe));
@@ -1308,38 +1378,54 @@ FIXTURE_VARIANT(ktls_peer) {
 	uint16_t	version;	/* KTLS_VERSION_* */
 	const char	*suite;		/* IANA name, as libktls takes it */
 	const char	*openssl_suite;	/* the same suite as openssl(1) names it */
+	enum server_key	server_key;	/* what the server's certificate holds */
 	uint16_t	kernel_cipher;	/* TLS_CIPHER_* the kernel must report */
 };
 
 /*
- * One line per suite. TLS 1.2 suites go in the same way, for example
- * PEER_VARIANT(tls12_ecdhe_ecdsa_aes_128_gcm, KTLS_VERSION_TLS12,
- *	"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256",
- *	TLS_CIPHER_AES_GCM_128);
+ * One line per suite. Naming the RSA key transport suites is what
+ * enables them in libktls (simple_config() sets the variant's suite
+ * alone); OpenSSL takes them at its default security level.
  */
-#define PEER_VARIANT(name, ver, iana, openssl_name, cipher)		\
+#define PEER_VARIANT(name, ver, iana, openssl_name, key, cipher)	\
 	FIXTURE_VARIANT_ADD(ktls_peer, name) {				\
 		.version = ver,						\
 		.suite = iana,						\
 		.openssl_suite = openssl_name,				\
+		.server_key = key,					\
 		.kernel_cipher = cipher,				\
 	}
 
 PEER_VARIANT(tls13_aes_128_gcm, KTLS_VERSION_TLS13, "TLS_AES_128_GCM_SHA256",
-	     "TLS_AES_128_GCM_SHA256", TLS_CIPHER_AES_GCM_128);
+	     "TLS_AES_128_GCM_SHA256", SERVER_KEY_EC, TLS_CIPHER_AES_GCM_128);
 PEER_VARIANT(tls13_aes_256_gcm, KTLS_VERSION_TLS13, "TLS_AES_256_GCM_SHA384",
-	     "TLS_AES_256_GCM_SHA384", TLS_CIPHER_AES_GCM_256);
+	     "TLS_AES_256_GCM_SHA384", SERVER_KEY_EC, TLS_CIPHER_AES_GCM_256);
 PEER_VARIANT(tls13_chacha20_poly1305, KTLS_VERSION_TLS13, "TLS_CHACHA20_POLY1305_SHA256",
-	     "TLS_CHACHA20_POLY1305_SHA256", TLS_CIPHER_CHACHA20_POLY1305);
+	     "TLS_CHACHA20_POLY1305_SHA256", SERVER_KEY_EC, TLS_CIPHER_CHACHA20_POLY1305);
 PEER_VARIANT(tls12_ecdhe_ecdsa_aes_128_gcm, KTLS_VERSION_TLS12,
 	     "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256",
-	     TLS_CIPHER_AES_GCM_128);
+	     SERVER_KEY_EC, TLS_CIPHER_AES_GCM_128);
 PEER_VARIANT(tls12_ecdhe_ecdsa_aes_256_gcm, KTLS_VERSION_TLS12,
 	     "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384",
-	     TLS_CIPHER_AES_GCM_256);
+	     SERVER_KEY_EC, TLS_CIPHER_AES_GCM_256);
 PEER_VARIANT(tls12_ecdhe_ecdsa_chacha20_poly1305, KTLS_VERSION_TLS12,
 	     "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
-	     TLS_CIPHER_CHACHA20_POLY1305);
+	     SERVER_KEY_EC, TLS_CIPHER_CHACHA20_POLY1305);
+PEER_VARIANT(tls12_ecdhe_rsa_aes_128_gcm, KTLS_VERSION_TLS12,
+	     "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+	     SERVER_KEY_RSA, TLS_CIPHER_AES_GCM_128);
+PEER_VARIANT(tls12_ecdhe_rsa_aes_256_gcm, KTLS_VERSION_TLS12,
+	     "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+	     SERVER_KEY_RSA, TLS_CIPHER_AES_GCM_256);
+PEER_VARIANT(tls12_ecdhe_rsa_chacha20_poly1305, KTLS_VERSION_TLS12,
+	     "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305",
+	     SERVER_KEY_RSA, TLS_CIPHER_CHACHA20_POLY1305);
+PEER_VARIANT(tls12_rsa_aes_128_gcm, KTLS_VERSION_TLS12,
+	     "TLS_RSA_WITH_AES_128_GCM_SHA256", "AES128-GCM-SHA256",
+	     SERVER_KEY_RSA, TLS_CIPHER_AES_GCM_128);
+PEER_VARIANT(tls12_rsa_aes_256_gcm, KTLS_VERSION_TLS12,
+	     "TLS_RSA_WITH_AES_256_GCM_SHA384", "AES256-GCM-SHA384",
+	     SERVER_KEY_RSA, TLS_CIPHER_AES_GCM_256);
 
 /* The kernel takes a crypto_info of exactly its cipher's size. */
 static const struct {
@@ -1412,11 +1498,12 @@ static int warm_up_kernel_cipher(struct __test_metadata *_metadata,
 	return ret;
 }
 
-FIXTURE_SETUP(ktls_peer)
+/* The whole of ktls_peer's setup, which gnutls_peer's shares. */
+static void peer_bed_setup(struct __test_metadata *_metadata, FIXTURE_DATA(ktls_peer) *self,
+			   const FIXTURE_VARIANT(ktls_peer) *variant)
 {
 	int ret;
 
-	SKIP_UNLESS_FIXTURE("ktls_peer");
 	signal(SIGPIPE, SIG_IGN);
 	self->sock = self->peer_sock = self->listener = -1;
 	peer_init(&self->peer);
@@ -1427,7 +1514,7 @@ FIXTURE_SETUP(ktls_peer)
 	pattern_init(&pattern_from_peer, 0x2000 + variant->kernel_cipher);
 	ASSERT_NE(NULL, version_facts(variant->version));
 
-	ret = pki_create(&self->pki);
+	ret = pki_create(&self->pki, variant->server_key);
 	ASSERT_EQ(0, ret) TH_LOG("test certificates: %s", strerror(-ret));
 	self->client_cfg = simple_config(KTLS_ROLE_CLIENT, &self->pki, variant->version,
 					 variant->suite);
@@ -1439,7 +1526,7 @@ FIXTURE_SETUP(ktls_peer)
 	ASSERT_EQ(0, read_tls_stat(&self->stat_before));
 }
 
-FIXTURE_TEARDOWN(ktls_peer)
+static void peer_bed_teardown(struct __test_metadata *_metadata, FIXTURE_DATA(ktls_peer) *self)
 {
 	if (!_metadata->passed)
 		peer_log_dump(_metadata, &self->peer);
@@ -1462,6 +1549,17 @@ FIXTURE_TEARDOWN(ktls_peer)
 	ktls_config_free(self->client_cfg);
 	ktls_config_free(self->server_cfg);
 	pki_remove(&self->pki);
+}
+
+FIXTURE_SETUP(ktls_peer)
+{
+	SKIP_UNLESS_FIXTURE("ktls_peer");
+	peer_bed_setup(_metadata, self, variant);
+}
+
+FIXTURE_TEARDOWN(ktls_peer)
+{
+	peer_bed_teardown(_metadata, self);
 }
 
 /* s_server -naccept 1 on a free port; @quiet: stdin and stdout are data only. */
@@ -1595,6 +1693,8 @@ static void check_tls_stat(struct __test_metadata *_metadata, const struct tls_s
  * One transfer both ways between our kTLS socket and a peer process:
  * "out" goes from us through the socket and comes back on the peer's
  * stdout; "in" goes into the peer's stdin and arrives through ktls_read().
+ * An echoing peer (tr_echo) sends "out" back through the connection
+ * instead, so that it is checked as "in", and neither pipe is used.
  * The first out bytes may come from a file (sendfile) and then a pipe
  * (splice); the rest is write().
  */
@@ -1610,6 +1710,7 @@ struct transfer {
 	uint64_t	tr_in_total;
 	uint64_t	tr_in_fed;
 	uint64_t	tr_in_checked;
+	int		tr_echo;
 	char		tr_why[200];
 };
 
@@ -1620,6 +1721,14 @@ static void transfer_init(struct transfer *tr, uint64_t out_total, uint64_t in_t
 	tr->tr_in_total = in_total;
 	tr->tr_file = -1;
 	tr->tr_splice_pipe[0] = tr->tr_splice_pipe[1] = -1;
+}
+
+/* @total each way; "in" must be pattern_to_peer's bytes (see pattern_from_peer). */
+static void transfer_init_echo(struct transfer *tr, uint64_t total)
+{
+	transfer_init(tr, total, total);
+	tr->tr_in_fed = total;		/* nothing goes through the peer's stdin */
+	tr->tr_echo = 1;
 }
 
 static int transfer_fail(struct transfer *tr, int err, const char *fmt, ...)
@@ -1648,6 +1757,8 @@ static int transfer_check_in(struct transfer *tr, const unsigned char *buf, size
 		return transfer_fail(tr, -EBADMSG, "byte %llu from the peer is wrong",
 				     (unsigned long long)(tr->tr_in_checked + bad));
 	tr->tr_in_checked += len;
+	if (tr->tr_echo)
+		tr->tr_out_checked = tr->tr_in_checked;
 	return 0;
 }
 
@@ -1712,7 +1823,8 @@ static int transfer_run(struct transfer *tr, struct ktls_conn *conn, int sock,
 				(tr->tr_out_sent < tr->tr_out_total ? POLLOUT : 0);
 		pfd[1].fd = tr->tr_in_fed < tr->tr_in_total ? pp->pp_stdin : -1;
 		pfd[1].events = POLLOUT;
-		pfd[2].fd = tr->tr_out_checked < tr->tr_out_total ? pp->pp_stdout : -1;
+		pfd[2].fd = !tr->tr_echo && tr->tr_out_checked < tr->tr_out_total ?
+			    pp->pp_stdout : -1;
 		pfd[2].events = POLLIN;
 		ret = poll(pfd, 3, ms_left(deadline));
 		if (ret < 0 && errno == EINTR)
@@ -1834,26 +1946,19 @@ static ssize_t read_one(struct ktls_conn *conn, int sock, void *buf, size_t len,
 }
 
 /*
- * Our client against s_server -quiet: @tr's "out" through the socket and
- * s_server's stdout, "in" through its stdin and our ktls_read(). Then
- * s_server's stdin closes, which makes it send close_notify: our stream
- * must end cleanly there, with its NewSessionTickets consumed on the way.
+ * Our client, once the peer's server was started at @started and is
+ * coming up on @port: connect, handshake, install, and move @tr.
  */
-static void client_against_s_server(struct __test_metadata *_metadata,
-				    FIXTURE_DATA(ktls_peer) *self,
-				    const FIXTURE_VARIANT(ktls_peer) *variant,
-				    struct transfer *tr)
+static void client_transfer(struct __test_metadata *_metadata, FIXTURE_DATA(ktls_peer) *self,
+			    const FIXTURE_VARIANT(ktls_peer) *variant, struct transfer *tr,
+			    long long started, int port, const char *peer_name)
 {
-	long long started = now_ms(), transfer_started;
+	long long transfer_started;
 	char why[300];
-	size_t extra;
-	ssize_t n;
-	int port, ret;
+	int ret;
 
-	ret = start_s_server(&self->peer, &self->pki, variant, 1, &port);
-	ASSERT_EQ(0, ret) TH_LOG("s_server: %s", strerror(-ret));
 	self->sock = connect_when_listening(port, &self->peer, STEP_TIMEOUT_MS);
-	ASSERT_LE(0, self->sock) TH_LOG("connect to s_server: %s", strerror(-self->sock));
+	ASSERT_LE(0, self->sock) TH_LOG("connect to %s: %s", peer_name, strerror(-self->sock));
 
 	ret = our_handshake_and_install(self, KTLS_ROLE_CLIENT, why, sizeof(why));
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
@@ -1866,6 +1971,27 @@ static void client_against_s_server(struct __test_metadata *_metadata,
 	ret = transfer_run(tr, self->conn, self->sock, &self->peer, TRANSFER_TIMEOUT_MS);
 	ASSERT_EQ(0, ret) TH_LOG("%s", tr->tr_why);
 	transfer_report(tr, started, transfer_started);
+}
+
+/*
+ * Our client against s_server -quiet: @tr's "out" through the socket and
+ * s_server's stdout, "in" through its stdin and our ktls_read(). Then
+ * s_server's stdin closes, which makes it send close_notify: our stream
+ * must end cleanly there, with its NewSessionTickets consumed on the way.
+ */
+static void client_against_s_server(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(ktls_peer) *self,
+				    const FIXTURE_VARIANT(ktls_peer) *variant,
+				    struct transfer *tr)
+{
+	long long started = now_ms();
+	size_t extra;
+	ssize_t n;
+	int port, ret;
+
+	ret = start_s_server(&self->peer, &self->pki, variant, 1, &port);
+	ASSERT_EQ(0, ret) TH_LOG("s_server: %s", strerror(-ret));
+	client_transfer(_metadata, self, variant, tr, started, port, "s_server");
 
 	/* OpenSSL sends two tickets after the handshake, before any data. */
 	if (variant->version == KTLS_VERSION_TLS13)
@@ -1889,13 +2015,58 @@ TEST_F_TIMEOUT(ktls_peer, client_bulk_with_s_server, 180)
 	client_against_s_server(_metadata, self, variant, &tr);
 }
 
-TEST_F_TIMEOUT(ktls_peer, server_bulk_with_s_client, 180)
+/*
+ * Our server, for a peer client started on self->listener's port: accept,
+ * handshake, install, move @tr, then close the client's stdin, which it
+ * must turn into its close_notify, and answer with ours.
+ */
+static void serve_peer_client(struct __test_metadata *_metadata, FIXTURE_DATA(ktls_peer) *self,
+			      const FIXTURE_VARIANT(ktls_peer) *variant, struct transfer *tr,
+			      long long started, const char *peer_name)
 {
-	long long started = now_ms(), transfer_started;
+	long long transfer_started;
 	char why[300];
-	struct transfer tr;
 	size_t extra;
 	ssize_t n;
+	int ret;
+
+	/* Data waiting in the client's stdin may come with its Finished. */
+	tr->tr_in_fed = (uint64_t)write(self->peer.pp_stdin, pattern_at(&pattern_from_peer, 0),
+					16384);
+	ASSERT_EQ(16384, tr->tr_in_fed);
+	self->sock = accept_within(self->listener, &self->peer, STEP_TIMEOUT_MS);
+	ASSERT_LE(0, self->sock) TH_LOG("accept from %s: %s", peer_name, strerror(-self->sock));
+
+	ret = our_handshake_and_install(self, KTLS_ROLE_SERVER, why, sizeof(why));
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	check_installed(_metadata, self, variant);
+	ASSERT_EQ(0, transfer_check_in(tr, self->plain.base, self->plain.off))
+		TH_LOG("%s", tr->tr_why);
+
+	transfer_started = now_ms();
+	ret = transfer_run(tr, self->conn, self->sock, &self->peer, TRANSFER_TIMEOUT_MS);
+	ASSERT_EQ(0, ret) TH_LOG("%s", tr->tr_why);
+	transfer_report(tr, started, transfer_started);
+
+	peer_close_stdin(&self->peer);
+	n = read_to_end(self->conn, self->sock, &extra, STEP_TIMEOUT_MS);
+	EXPECT_EQ(0, n) TH_LOG("after %s's close: %s (%s)", peer_name, strerror((int)-n),
+			       ktls_get_error_detail(self->conn));
+	EXPECT_EQ(0, extra);
+	EXPECT_EQ(1, ktls_peer_closed(self->conn)) TH_LOG("the stream ended without close_notify");
+	/* Ours back; the client may be gone already, which makes this EPIPE. */
+	ret = ktls_close_notify_fd(self->conn, self->sock);
+	EXPECT_TRUE(!ret || ret == -EPIPE || ret == -ECONNRESET)
+		TH_LOG("ktls_close_notify_fd: %s", strerror(-ret));
+	shutdown(self->sock, SHUT_WR);
+	EXPECT_EQ(0, peer_wait(&self->peer, STEP_TIMEOUT_MS));
+	check_tls_stat(_metadata, &self->stat_before, 1);
+}
+
+TEST_F_TIMEOUT(ktls_peer, server_bulk_with_s_client, 180)
+{
+	long long started = now_ms();
+	struct transfer tr;
 	int port, ret;
 
 	transfer_init(&tr, BULK_SIZE, BULK_SIZE);
@@ -1903,38 +2074,7 @@ TEST_F_TIMEOUT(ktls_peer, server_bulk_with_s_client, 180)
 	ASSERT_LE(0, self->listener);
 	ret = start_s_client(&self->peer, &self->pki, variant, port);
 	ASSERT_EQ(0, ret) TH_LOG("s_client: %s", strerror(-ret));
-	/* Data waiting in s_client's stdin may come with its Finished. */
-	tr.tr_in_fed = (uint64_t)write(self->peer.pp_stdin, pattern_at(&pattern_from_peer, 0),
-				       16384);
-	ASSERT_EQ(16384, tr.tr_in_fed);
-	self->sock = accept_within(self->listener, &self->peer, STEP_TIMEOUT_MS);
-	ASSERT_LE(0, self->sock) TH_LOG("accept from s_client: %s", strerror(-self->sock));
-
-	ret = our_handshake_and_install(self, KTLS_ROLE_SERVER, why, sizeof(why));
-	ASSERT_EQ(0, ret) TH_LOG("%s", why);
-	check_installed(_metadata, self, variant);
-	ASSERT_EQ(0, transfer_check_in(&tr, self->plain.base, self->plain.off))
-		TH_LOG("%s", tr.tr_why);
-
-	transfer_started = now_ms();
-	ret = transfer_run(&tr, self->conn, self->sock, &self->peer, TRANSFER_TIMEOUT_MS);
-	ASSERT_EQ(0, ret) TH_LOG("%s", tr.tr_why);
-	transfer_report(&tr, started, transfer_started);
-
-	/* The end of s_client's stdin is its close_notify. */
-	peer_close_stdin(&self->peer);
-	n = read_to_end(self->conn, self->sock, &extra, STEP_TIMEOUT_MS);
-	EXPECT_EQ(0, n) TH_LOG("after s_client's close: %s (%s)", strerror((int)-n),
-			       ktls_get_error_detail(self->conn));
-	EXPECT_EQ(0, extra);
-	EXPECT_EQ(1, ktls_peer_closed(self->conn)) TH_LOG("the stream ended without close_notify");
-	/* Ours back; s_client may be gone already, which makes this EPIPE. */
-	ret = ktls_close_notify_fd(self->conn, self->sock);
-	EXPECT_TRUE(!ret || ret == -EPIPE || ret == -ECONNRESET)
-		TH_LOG("ktls_close_notify_fd: %s", strerror(-ret));
-	shutdown(self->sock, SHUT_WR);
-	EXPECT_EQ(0, peer_wait(&self->peer, STEP_TIMEOUT_MS));
-	check_tls_stat(_metadata, &self->stat_before, 1);
+	serve_peer_client(_metadata, self, variant, &tr, started, "s_client");
 }
 
 /*
@@ -2196,6 +2336,179 @@ TEST_F_TIMEOUT(ktls_peer, key_update_from_s_server, 90)
 		TH_LOG("s_server did not report our internal_error alert");
 }
 
+/* ------------------------------------------------------------ fixture: GnuTLS peers */
+
+/*
+ * ktls_peer's bed against GnuTLS 3.7's programs, each TLS 1.2 suite
+ * forced on them by a priority string. They set the sizes:
+ *
+ * - gnutls-serv --echo drops every connection 30 s after accepting it,
+ *   busy or not. Under qemu's emulation on a loaded 2-core machine an
+ *   echo of 16 MiB took 16 to 25 s after 2 s of connecting, too close;
+ *   half of it leaves room.
+ * - gnutls-cli writes what it receives to its stdout one byte per
+ *   write(2), some 50 KB/s under emulation: it gets SMALL_SIZE, and
+ *   sends BULK_SIZE (11 to 14 s there).
+ */
+#define GNUTLS_ECHO_SIZE	(8u << 20)
+
+FIXTURE(gnutls_peer) {
+	FIXTURE_DATA(ktls_peer)	bed;	/* set up and torn down as for ktls_peer */
+};
+
+FIXTURE_VARIANT(gnutls_peer) {
+	FIXTURE_VARIANT(ktls_peer) suite;	/* openssl_suite unset */
+	const char		*priority;	/* --priority of both programs */
+};
+
+#define GNUTLS_TLS12_ONLY	"NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:-CIPHER-ALL"
+
+/* @kx and @cipher as GnuTLS priority strings name them. */
+#define GNUTLS_VARIANT(name, iana, kx, cipher, key, kernel)		\
+	FIXTURE_VARIANT_ADD(gnutls_peer, name) {			\
+		.suite = {						\
+			.version = KTLS_VERSION_TLS12,			\
+			.suite = iana,					\
+			.server_key = key,				\
+			.kernel_cipher = kernel,			\
+		},							\
+		.priority = GNUTLS_TLS12_ONLY ":+" kx ":+" cipher,	\
+	}
+
+GNUTLS_VARIANT(tls12_ecdhe_ecdsa_aes_128_gcm, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+	       "ECDHE-ECDSA", "AES-128-GCM", SERVER_KEY_EC, TLS_CIPHER_AES_GCM_128);
+GNUTLS_VARIANT(tls12_ecdhe_ecdsa_aes_256_gcm, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+	       "ECDHE-ECDSA", "AES-256-GCM", SERVER_KEY_EC, TLS_CIPHER_AES_GCM_256);
+GNUTLS_VARIANT(tls12_ecdhe_ecdsa_chacha20_poly1305,
+	       "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+	       "ECDHE-ECDSA", "CHACHA20-POLY1305", SERVER_KEY_EC, TLS_CIPHER_CHACHA20_POLY1305);
+GNUTLS_VARIANT(tls12_ecdhe_rsa_aes_128_gcm, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+	       "ECDHE-RSA", "AES-128-GCM", SERVER_KEY_RSA, TLS_CIPHER_AES_GCM_128);
+GNUTLS_VARIANT(tls12_ecdhe_rsa_aes_256_gcm, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+	       "ECDHE-RSA", "AES-256-GCM", SERVER_KEY_RSA, TLS_CIPHER_AES_GCM_256);
+GNUTLS_VARIANT(tls12_ecdhe_rsa_chacha20_poly1305,
+	       "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+	       "ECDHE-RSA", "CHACHA20-POLY1305", SERVER_KEY_RSA, TLS_CIPHER_CHACHA20_POLY1305);
+GNUTLS_VARIANT(tls12_rsa_aes_128_gcm, "TLS_RSA_WITH_AES_128_GCM_SHA256",
+	       "RSA", "AES-128-GCM", SERVER_KEY_RSA, TLS_CIPHER_AES_GCM_128);
+GNUTLS_VARIANT(tls12_rsa_aes_256_gcm, "TLS_RSA_WITH_AES_256_GCM_SHA384",
+	       "RSA", "AES-256-GCM", SERVER_KEY_RSA, TLS_CIPHER_AES_GCM_256);
+
+FIXTURE_SETUP(gnutls_peer)
+{
+	SKIP_UNLESS_FIXTURE("gnutls_peer");
+	peer_bed_setup(_metadata, &self->bed, &variant->suite);
+}
+
+FIXTURE_TEARDOWN(gnutls_peer)
+{
+	peer_bed_teardown(_metadata, &self->bed);
+}
+
+/* Whether @name is an executable in PATH. */
+static int program_in_path(const char *name)
+{
+	const char *path = getenv("PATH"), *end;
+	char file[PATH_MAX];
+	int len;
+
+	for (; path && *path; path = *end ? end + 1 : end) {
+		end = strchrnul(path, ':');
+		len = snprintf(file, sizeof(file), "%.*s/%s", (int)(end - path), path, name);
+		if (len > 0 && (size_t)len < sizeof(file) && !access(file, X_OK))
+			return 1;
+	}
+	return 0;
+}
+
+#define GNUTLS_MISSING	"gnutls-serv or gnutls-cli not in PATH (Debian: gnutls-bin)"
+
+static int start_gnutls_serv(struct peer_process *pp, const struct test_pki *pki,
+			     const char *priority, int *port)
+{
+	char port_arg[16];
+	char *argv[] = {
+		"gnutls-serv", "--echo", "--port", port_arg,
+		"--x509certfile", (char *)pki->tp_cert, "--x509keyfile", (char *)pki->tp_key,
+		"--priority", (char *)priority, NULL,
+	};
+
+	*port = free_loopback_port();
+	if (*port < 0)
+		return *port;
+	snprintf(port_arg, sizeof(port_arg), "%d", *port);
+	return peer_spawn(pp, pki->tp_dir, "gnutls-serv", argv, 1);
+}
+
+/*
+ * gnutls-cli checks the certificate against the CA and the address it
+ * connects to, and at the end of its stdin sends close_notify. Its
+ * informational lines would go to stdout, among the data.
+ */
+static int start_gnutls_cli(struct peer_process *pp, const struct test_pki *pki,
+			    const char *priority, int port)
+{
+	char port_arg[16];
+	char *argv[] = {
+		"gnutls-cli", "--x509cafile", (char *)pki->tp_ca, "--priority", (char *)priority,
+		"--logfile", "/dev/null", "--port", port_arg, "127.0.0.1", NULL,
+	};
+
+	snprintf(port_arg, sizeof(port_arg), "%d", port);
+	return peer_spawn(pp, pki->tp_dir, "gnutls-cli", argv, 0);
+}
+
+/*
+ * Our client sends a text stream that gnutls-serv echoes, both ways
+ * checked, then closes first: gnutls-serv answers our close_notify with
+ * its own.
+ */
+TEST_F_TIMEOUT(gnutls_peer, client_bulk_with_gnutls_serv, 180)
+{
+	FIXTURE_DATA(ktls_peer) *bed = &self->bed;
+	long long started = now_ms();
+	struct transfer tr;
+	size_t extra;
+	ssize_t n;
+	int port, ret;
+
+	if (!program_in_path("gnutls-serv"))
+		SKIP(return, GNUTLS_MISSING);
+	pattern_init_text(&pattern_to_peer, 0x3000 + variant->suite.kernel_cipher);
+	pattern_from_peer = pattern_to_peer;
+	transfer_init_echo(&tr, text_stream_length(&pattern_to_peer, GNUTLS_ECHO_SIZE));
+
+	ret = start_gnutls_serv(&bed->peer, &bed->pki, variant->priority, &port);
+	ASSERT_EQ(0, ret) TH_LOG("gnutls-serv: %s", strerror(-ret));
+	client_transfer(_metadata, bed, &variant->suite, &tr, started, port, "gnutls-serv");
+
+	ret = ktls_close_notify_fd(bed->conn, bed->sock);
+	EXPECT_EQ(0, ret) TH_LOG("ktls_close_notify_fd: %s", strerror(-ret));
+	n = read_to_end(bed->conn, bed->sock, &extra, STEP_TIMEOUT_MS);
+	EXPECT_EQ(0, n) TH_LOG("after our close: %s (%s)", strerror((int)-n),
+			       ktls_get_error_detail(bed->conn));
+	EXPECT_EQ(0, extra);
+	EXPECT_EQ(1, ktls_peer_closed(bed->conn)) TH_LOG("the stream ended without close_notify");
+	check_tls_stat(_metadata, &bed->stat_before, 1);
+}
+
+TEST_F_TIMEOUT(gnutls_peer, server_bulk_with_gnutls_cli, 180)
+{
+	FIXTURE_DATA(ktls_peer) *bed = &self->bed;
+	long long started = now_ms();
+	struct transfer tr;
+	int port, ret;
+
+	if (!program_in_path("gnutls-cli"))
+		SKIP(return, GNUTLS_MISSING);
+	transfer_init(&tr, SMALL_SIZE, BULK_SIZE);
+	bed->listener = loopback_listener(&port);
+	ASSERT_LE(0, bed->listener);
+	ret = start_gnutls_cli(&bed->peer, &bed->pki, variant->priority, port);
+	ASSERT_EQ(0, ret) TH_LOG("gnutls-cli: %s", strerror(-ret));
+	serve_peer_client(_metadata, bed, &variant->suite, &tr, started, "gnutls-cli");
+}
+
 /* ------------------------------------------------------------ fixture: through ktlsd */
 
 /*
@@ -2211,6 +2524,7 @@ static const FIXTURE_VARIANT(ktls_peer) daemon_suite = {
 	.version = KTLS_VERSION_TLS13,
 	.suite = "TLS_AES_128_GCM_SHA256",
 	.openssl_suite = "TLS_AES_128_GCM_SHA256",
+	.server_key = SERVER_KEY_EC,
 	.kernel_cipher = TLS_CIPHER_AES_GCM_128,
 };
 
@@ -2274,7 +2588,7 @@ FIXTURE_SETUP(ktlsd_daemon)
 	peer_init(&self->peer);
 	pattern_init(&pattern_to_peer, 0x3000);
 	pattern_init(&pattern_from_peer, 0x4000);
-	ret = pki_create(&self->pki);
+	ret = pki_create(&self->pki, SERVER_KEY_EC);
 	ASSERT_EQ(0, ret) TH_LOG("test certificates: %s", strerror(-ret));
 	/* A requester of another uid must reach the socket to be refused by policy. */
 	ASSERT_EQ(0, chmod(self->pki.tp_dir, 0711));

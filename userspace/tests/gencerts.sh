@@ -11,6 +11,8 @@
 #                    TYPE in p256 p384 rsa (rsaEncryption) rsapss (RSA-PSS key)
 #                    ed25519
 #   client-TYPE      client leaf, CN=client-TYPE, same key types
+#   server-rsakx     RSA leaf whose keyUsage also has keyEncipherment, as
+#                    GnuTLS wants for TLS 1.2 RSA key transport
 #   server-chain     P-256 leaf signed by inter (chain file has inter)
 #   server-expired   P-256 leaf valid only in 2020
 #   server-wrongname P-256 leaf for DNS:wrong.example only
@@ -52,6 +54,16 @@ authorityKeyIdentifier = keyid:always
 [v3_server]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+# RSA key transport (TLS 1.2 TLS_RSA_*) encrypts the premaster to the
+# server's key: GnuTLS refuses a leaf without keyEncipherment for it.
+[v3_server_rsakx]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
 subjectKeyIdentifier = hash
@@ -155,6 +167,7 @@ for type in p256 p384 rsa rsapss ed25519; do
 	issue "client-$type" "$type" "client-$type" root v3_client
 done
 
+issue server-rsakx rsa server-rsakx root v3_server_rsakx
 issue server-chain p256 server-chain inter v3_server
 cat inter.pem >> server-chain.chain.pem
 

@@ -3,10 +3,11 @@
 #
 # TLS 1.2 interop: OpenSSL's s_server/s_client with -tls1_2 and GnuTLS
 # with a 1.2-only priority string, both roles, every ECDHE suite, group
-# and key type, client certificates, and version negotiation between a
-# 1.2+1.3 peer of ours and 1.2-only peers. Same conventions as
-# interop_openssl.t: 64 KiB each way compared byte for byte (base64
-# through gnutls-serv's line echo), then the fields of our handshake line.
+# and key type, RSA key transport, client certificates, and version
+# negotiation between a 1.2+1.3 peer of ours and 1.2-only peers. Same
+# conventions as interop_openssl.t: 64 KiB each way compared byte for byte
+# (base64 through gnutls-serv's line echo), then the fields of our
+# handshake line.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -202,8 +203,19 @@ if [ "$HAVE_GNUTLS" = 1 ]; then
 			"--x509certfile $C/server-$key.pem --x509keyfile $C/server-$key.key --priority $TLS12:-SIGN-ALL:+SIGN-$gsig" \
 			"$OURS12" "sigalg=$iana"
 	done
-	# No RSA key transport here: GnuTLS wants keyEncipherment in the
-	# certificate, which gencerts.sh's RSA leaves do not have.
+	# RSA key transport, named on our side. GnuTLS wants keyEncipherment
+	# in the leaf for it, which server-rsakx has and server-rsa has not.
+	for q in TLS_RSA_WITH_AES_128_GCM_SHA256:AES-128-GCM \
+		 TLS_RSA_WITH_AES_256_GCM_SHA384:AES-256-GCM; do
+		prio=$TLS12:-KX-ALL:+RSA:-CIPHER-ALL:+${q#*:}
+		add_case "client: ${q%%:*} vs gnutls-serv" gnutls12_client_case \
+			"--x509certfile $C/server-rsakx.pem --x509keyfile $C/server-rsakx.key --priority $prio" \
+			"$OURS12 --ciphers ${q%%:*}" "cipher=${q%%:*}" "group=-" "sigalg=-" \
+			"peer=CN=server-rsakx"
+		add_case "server: ${q%%:*} vs gnutls-cli" gnutls12_server_case \
+			"$OURS12 --cert $C/server-rsakx.pem --key $C/server-rsakx.key --ciphers ${q%%:*}" \
+			"--priority $prio" "cipher=${q%%:*}" "group=-" "sigalg=-"
+	done
 	for k in $CLIENT_TYPES; do
 		add_case "client: mTLS with client key $k vs gnutls-serv" gnutls12_client_case \
 			"--x509certfile $C/server-p256.pem --x509keyfile $C/server-p256.key --priority $TLS12 --require-client-cert --verify-client-cert --x509cafile $C/root.pem" \
