@@ -85,6 +85,7 @@ int main(int argc, char **argv)
 	if (socket_path) {
 		if (strlen(socket_path) >= sizeof(d.d_conf->kc_socket_path)) {
 			fprintf(stderr, "ktlsd: socket path too long\n");
+			ktlsd_conf_put(d.d_conf);
 			return 2;
 		}
 		snprintf(d.d_conf->kc_socket_path, sizeof(d.d_conf->kc_socket_path), "%s",
