@@ -316,12 +316,18 @@ static void job_answer_stats(struct ktlsd_daemon *d, struct ktlsd_job *j)
 
 /* ---- the handshake ---- */
 
-static void job_finish(struct ktlsd_daemon *d, struct ktlsd_job *j, int status)
+/*
+ * The end of a handshake, whatever ended it: the engine (@status from the
+ * driver, 0 to install kTLS now), the deadline, or a stop (@why says so).
+ */
+static void job_finish(struct ktlsd_daemon *d, struct ktlsd_job *j, int status, const char *why)
 {
 	struct ktls_upgrade_info info = { 0 };
 	struct ktls_install_opts iopts = { .ulp_attached = 1 };
 	struct ktls_install_status st;
 
+	if (why)
+		snprintf(info.detail, sizeof(info.detail), "%s", why);
 	ktls_drive_dispose(&j->j_drive);
 	j->j_state = KTLSD_JOB_WRITE_RESULT;
 	if (!status) {
@@ -356,7 +362,7 @@ static void job_step(struct ktlsd_daemon *d, struct ktlsd_job *j)
 
 	ret = ktls_drive_step(&j->j_drive, &want);
 	if (ret != -EINPROGRESS) {
-		job_finish(d, j, ret);
+		job_finish(d, j, ret, NULL);
 		return;
 	}
 	events = (want & POLLOUT ? EPOLLOUT : EPOLLIN) | EPOLLRDHUP;
@@ -365,7 +371,7 @@ static void job_step(struct ktlsd_daemon *d, struct ktlsd_job *j)
 	ret = ktlsd_watch_fd(d, j->j_sock, events, &j->j_sock_watch,
 			     j->j_sock_events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD);
 	if (ret) {
-		job_finish(d, j, ret);
+		job_finish(d, j, ret, NULL);
 		return;
 	}
 	j->j_sock_events = events;
@@ -429,10 +435,7 @@ static void job_begin(struct ktlsd_daemon *d, struct ktlsd_job *j, const struct 
 	/* Last of the checks, as it attaches the ULP: a refusal leaves the socket as it came. */
 	ret = ktls_socket_check(j->j_sock);
 	if (ret) {
-		job_refuse(d, j, ret, ret == -ENOPROTOOPT ? "this kernel has no kTLS (tls module)" :
-			   ret == -EALREADY ? "the socket already has a ULP" :
-			   ret == -ENOTCONN ? "the socket is not connected" :
-			   "the socket is not a TCP socket");
+		job_refuse(d, j, ret, ktls_socket_check_reason(ret));
 		return;
 	}
 	j->j_conf = ktlsd_conf_get(d->d_conf);
@@ -570,19 +573,10 @@ static void job_client_event(struct ktlsd_daemon *d, struct ktlsd_watch *w, uint
 static void job_expire(struct ktlsd_daemon *d, struct ktlsd_timer *t)
 {
 	struct ktlsd_job *j = ktlsd_container_of(t, struct ktlsd_job, j_timer);
-	struct ktls_upgrade_info info = { 0 };
 
 	switch (j->j_state) {
 	case KTLSD_JOB_HANDSHAKE:
-		snprintf(info.detail, sizeof(info.detail), "handshake timed out");
-		ktls_drive_dispose(&j->j_drive);
-		j->j_state = KTLSD_JOB_WRITE_RESULT;
-		shutdown(j->j_sock, SHUT_RDWR);
-		d->d_stats.st_timed_out++;
-		ktls_upgrade_info_fill(&info, j->j_conn, -ETIMEDOUT);
-		info.status = -ETIMEDOUT;
-		job_log(d, j, &info);
-		job_answer_info(d, j, &info);
+		job_finish(d, j, -ETIMEDOUT, "handshake timed out");
 		return;
 	case KTLSD_JOB_READ_REQUEST:	/* connected and said nothing */
 	case KTLSD_JOB_WRITE_RESULT:	/* does not read its answer */
@@ -622,21 +616,14 @@ void ktlsd_job_start(struct ktlsd_daemon *d, int client, const struct ktlsd_requ
 /* Stopping: every requester learns it, no socket is left mid-handshake. */
 void ktlsd_job_abort_all(struct ktlsd_daemon *d, const char *why)
 {
-	struct ktls_upgrade_info info = { .status = -ECONNABORTED };
-
-	snprintf(info.detail, sizeof(info.detail), "%s", why);
+	/* Each answer gets one try and its job is freed, even if it would block. */
+	d->d_stop = 1;
 	while (d->d_jobs) {
 		struct ktlsd_job *j = d->d_jobs;
 
-		if (j->j_state == KTLSD_JOB_HANDSHAKE) {
-			ktls_drive_dispose(&j->j_drive);
-			j->j_state = KTLSD_JOB_WRITE_RESULT;
-			shutdown(j->j_sock, SHUT_RDWR);
-			d->d_stats.st_failed++;
-			job_log(d, j, &info);
-			job_answer_info(d, j, &info);	/* one try; frees j */
-			continue;
-		}
-		job_free(d, j);
+		if (j->j_state == KTLSD_JOB_HANDSHAKE)
+			job_finish(d, j, -ECONNABORTED, why);
+		else
+			job_free(d, j);
 	}
 }

@@ -48,6 +48,24 @@ int ktls_socket_check(int fd)
 	return ktls_attach_ulp(fd);
 }
 
+/* What ktls_socket_check()'s errno means, for a requester or a log. */
+const char *ktls_socket_check_reason(int err)
+{
+	switch (err) {
+	case -ENOPROTOOPT:
+		return "this kernel has no kTLS (tls module)";
+	case -EALREADY:
+		return "the socket already has a ULP";
+	case -ENOTCONN:
+		return "the socket is not connected";
+	case -ENOTSOCK:
+	case -ESOCKTNOSUPPORT:
+		return "the socket is not a TCP socket";
+	default:
+		return "the socket cannot be upgraded";
+	}
+}
+
 void ktls_drive_init(struct ktls_drive *dv, struct ktls_conn *conn, int fd)
 {
 	memset(dv, 0, sizeof(*dv));

@@ -554,6 +554,7 @@ struct ktls_drive {
 };
 
 int ktls_socket_check(int fd);
+const char *ktls_socket_check_reason(int err);
 void ktls_drive_init(struct ktls_drive *dv, struct ktls_conn *conn, int fd);
 int ktls_drive_step(struct ktls_drive *dv, short *events);
 void ktls_drive_dispose(struct ktls_drive *dv);

@@ -88,8 +88,7 @@ static int upgrade_start_in_process(struct ktls_upgrade *up, const struct ktls_u
 	/* Last of the checks, as it attaches the ULP: a refusal leaves the socket as it came. */
 	ret = ktls_socket_check(up->up_fd);
 	if (ret)
-		return upgrade_finish(up, ret, ret == -ENOPROTOOPT ?
-				      "this kernel has no kTLS (tls module)" : "socket not usable");
+		return upgrade_finish(up, ret, ktls_socket_check_reason(ret));
 	ktls_drive_init(&up->up_drive, up->up_conn, up->up_fd);
 	up->up_state = UPGRADE_HANDSHAKE;
 	return 0;
