@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
 /*
- * ktlsd: the ABI shared by the daemon, libktls and (later) the ktlsd.ko
- * module and ktlsctl.
+ * ktlsd: the ABI shared by the daemon, libktls, the ktlsd.ko module and
+ * ktlsctl.
  *
  * An upgrade request and its result are sets of attributes. The unix
  * socket frontend carries them in a small TLV framing (struct ktlsd_msg
- * below); the generic netlink family "ktlsd" will carry the same
- * attributes as netlink attributes, so a request means one thing on
- * either path.
+ * below); the generic netlink family "ktlsd" carries the same attributes
+ * as netlink attributes, so a request means one thing on either path.
+ * The family is specified in Documentation/netlink/specs/ktlsd.yaml.
  */
 #ifndef _UAPI_LINUX_KTLSD_H
 #define _UAPI_LINUX_KTLSD_H
@@ -68,6 +68,22 @@ enum ktlsd_attr {
 	KTLSD_A_STATS_RELOADS,		/* u64 */
 	KTLSD_A_STATS_BY_ERRNO,		/* struct ktlsd_errno_count[]: every failed outcome */
 	KTLSD_A_STATS_DURATION_MAX_US,	/* u64: the slowest successful handshake */
+	/* the module's generic netlink family */
+	KTLSD_A_PAD,			/* alignment for u64 attributes */
+	KTLSD_A_REQUEST_ID,		/* u64: unique in a network namespace */
+	KTLSD_A_SOCKFD,			/* s32: the socket, installed in ACCEPT's caller */
+	KTLSD_A_UID,			/* u32: the requester's, in the caller's user ns */
+	KTLSD_A_GID,			/* u32 */
+	KTLSD_A_PID,			/* u32: tgid, in the caller's pid ns */
+	KTLSD_A_GROUPS,			/* u32[]: supplementary groups */
+	KTLSD_A_STATE,			/* u32, enum ktlsd_req_state */
+	KTLSD_A_AGE_MS,			/* u32: since the request was made */
+	KTLSD_A_SOCK_COOKIE,		/* u64: SO_COOKIE of the socket */
+	KTLSD_A_LOCAL_ADDR,		/* binary: struct sockaddr_in or _in6 */
+	KTLSD_A_PEER_ADDR,		/* binary: struct sockaddr_in or _in6 */
+	KTLSD_A_MAX_PENDING,		/* u32: requests queued or accepted per netns */
+	KTLSD_A_STATS_SUBMITTED,	/* u64 */
+	KTLSD_A_STATS_CANCELLED,	/* u64: signal, close or netns exit */
 
 	__KTLSD_A_MAX,
 	KTLSD_A_MAX = __KTLSD_A_MAX - 1,
@@ -105,6 +121,67 @@ enum ktlsd_msg_type {
 	KTLSD_MSG_RESULT = 2,	/* the daemon's answer to UPGRADE */
 	KTLSD_MSG_STATS_GET = 3,
 	KTLSD_MSG_STATS = 4,
+};
+
+/*
+ * The module: socket options.
+ *
+ * setsockopt(fd, SOL_TCP, TCP_ULP, KTLSD_ULP_NAME) on a connected or
+ * accepted TCP socket, then
+ * setsockopt(fd, KTLSD_SOL, KTLSD_OPT_UPGRADE, &struct ktlsd_upgrade, sizeof)
+ * hands the socket to the daemon. The level is SOL_TLS's number and the
+ * option numbers sit far above the kernel's TLS_* options, so the request
+ * cannot be mistaken for one of them (on a "tls" socket it is ENOPROTOOPT).
+ *
+ * A blocking socket sleeps until the daemon is done and gets 0 (the socket
+ * is now kTLS) or a negative errno. An O_NONBLOCK socket gets EINPROGRESS;
+ * completion then shows as EPOLLERR with a struct sock_extended_err on the
+ * socket's error queue (recvmsg MSG_ERRQUEUE): ee_origin
+ * SO_EE_ORIGIN_LOCAL, ee_code KTLSD_EE_CODE_UPGRADE, ee_errno the status
+ * (0: success), ee_info the low 32 bits of the request id. A failure also
+ * sets SO_ERROR.
+ */
+#define KTLSD_ULP_NAME		"ktlsd"
+#define KTLSD_SOL		282	/* SOL_TLS */
+#define KTLSD_OPT_UPGRADE	0x4b01
+
+#define KTLSD_EE_CODE_UPGRADE	0x4b
+
+struct ktlsd_upgrade {
+	__u32	ku_role;		/* enum ktlsd_role */
+	__u32	ku_verify;		/* enum ktlsd_verify */
+	__u32	ku_timeout_ms;		/* 0: the module's default */
+	__u32	ku_flags;		/* none defined; must be 0 */
+	char	ku_peer_name[KTLSD_PEER_NAME_MAX + 1];	/* NUL-terminated, may be empty */
+	char	ku_alpn[KTLSD_ALPN_MAX + 1];
+	char	ku_identity[KTLSD_IDENTITY_MAX + 1];
+};
+
+enum ktlsd_req_state {
+	KTLSD_REQ_QUEUED = 1,	/* waiting for a daemon's ACCEPT */
+	KTLSD_REQ_ACCEPTED = 2,	/* a daemon holds the socket */
+	KTLSD_REQ_DONE = 3,	/* kept for queries after completion */
+};
+
+/*
+ * The module: generic netlink family KTLSD_FAMILY_NAME, per network
+ * namespace. Multicast groups: KTLSD_MCGRP_READY tells daemons there is
+ * work; KTLSD_MCGRP_MONITOR sees READY and DONE for every request.
+ */
+#define KTLSD_MCGRP_READY	"ready"
+#define KTLSD_MCGRP_MONITOR	"monitor"
+
+enum ktlsd_cmd {
+	KTLSD_CMD_UNSPEC,
+	KTLSD_CMD_READY,	/* notification: a request is queued */
+	KTLSD_CMD_ACCEPT,	/* do, CAP_NET_ADMIN: take the oldest request */
+	KTLSD_CMD_DONE,		/* do, CAP_NET_ADMIN: the outcome; also a notification */
+	KTLSD_CMD_REQUEST_GET,	/* dump: pending and recently completed requests */
+	KTLSD_CMD_STATS_GET,	/* do: counters and settings */
+	KTLSD_CMD_SET,		/* do, CAP_NET_ADMIN: settings */
+
+	__KTLSD_CMD_MAX,
+	KTLSD_CMD_MAX = __KTLSD_CMD_MAX - 1,
 };
 
 #endif /* _UAPI_LINUX_KTLSD_H */
