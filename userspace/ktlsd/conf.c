@@ -45,6 +45,7 @@ enum conf_section {
 	CONF_TRUST,
 	CONF_CLIENT,
 	CONF_IDENTITY,
+	CONF_HANDSHAKE,
 	CONF_SECTION_COUNT,
 };
 
@@ -466,6 +467,19 @@ static int conf_set_log_level(struct conf_parser *ps, const struct conf_key *key
 			 &ps->ps_conf->kc_log_level);
 }
 
+static const struct conf_word conf_netlink_modes[] = {
+	{ "auto", KTLSD_NETLINK_AUTO },
+	{ "yes", KTLSD_NETLINK_YES },
+	{ "no", KTLSD_NETLINK_NO },
+};
+
+static int conf_set_netlink(struct conf_parser *ps, const struct conf_key *key,
+			    const char *value)
+{
+	return conf_word(ps, key, value, conf_netlink_modes, CONF_ARRAY_SIZE(conf_netlink_modes),
+			 &ps->ps_conf->kc_netlink);
+}
+
 static const struct conf_word conf_versions[] = {
 	{ "1.2", KTLS_VERSION_TLS12 },
 	{ "1.3", KTLS_VERSION_TLS13 },
@@ -654,6 +668,29 @@ static int conf_set_alpn(struct conf_parser *ps, const struct conf_key *key, con
 	return conf_set_list(ps, key, value, &conf_identity_draft(ps)->ci_alpn);
 }
 
+static int conf_set_hs_serve(struct conf_parser *ps, const struct conf_key *key,
+			     const char *value)
+{
+	return conf_word(ps, key, value, conf_booleans, CONF_ARRAY_SIZE(conf_booleans),
+			 &ps->ps_conf->kc_hs_serve);
+}
+
+/* Checked against the identities once the whole file is read (conf_check_handshake()). */
+static int conf_set_hs_identity(struct conf_parser *ps, const struct conf_key *key,
+				const char *value)
+{
+	struct ktlsd_conf *conf = ps->ps_conf;
+
+	if (strlen(value) > KTLSD_IDENTITY_MAX)
+		return conf_fail(ps, "%s: longer than an identity name (%d)", key->ck_name,
+				 KTLSD_IDENTITY_MAX);
+	if (!strcmp(key->ck_name, "server_identity"))
+		strcpy(conf->kc_hs_server_identity, value);
+	else
+		strcpy(conf->kc_hs_client_identity, value);
+	return 0;
+}
+
 /* A key given at most once per section, one that may repeat, a number. */
 #define CONF_ONCE(section, name, set) \
 	{ .ck_section = section, .ck_name = name, .ck_set = set }
@@ -673,6 +710,7 @@ static const struct conf_key conf_keys[] = {
 	CONF_UINT(CONF_DAEMON, "max_handshakes_per_uid", kc_max_per_uid, 1,
 		  CONF_HANDSHAKES_MAX),
 	CONF_ONCE(CONF_DAEMON, "log_level", conf_set_log_level),
+	CONF_ONCE(CONF_DAEMON, "netlink", conf_set_netlink),
 	CONF_ONCE(CONF_TLS, "min_version", conf_set_version),
 	CONF_ONCE(CONF_TLS, "max_version", conf_set_version),
 	CONF_ONCE(CONF_TLS, "ciphers", conf_set_ciphers),
@@ -693,6 +731,9 @@ static const struct conf_key conf_keys[] = {
 	CONF_ONCE(CONF_IDENTITY, "verify_client", conf_set_verify_client),
 	CONF_ONCE(CONF_IDENTITY, "verify", conf_set_verify),
 	CONF_ONCE(CONF_IDENTITY, "alpn", conf_set_alpn),
+	CONF_ONCE(CONF_HANDSHAKE, "serve", conf_set_hs_serve),
+	CONF_ONCE(CONF_HANDSHAKE, "server_identity", conf_set_hs_identity),
+	CONF_ONCE(CONF_HANDSHAKE, "client_identity", conf_set_hs_identity),
 };
 
 _Static_assert(CONF_ARRAY_SIZE(conf_keys) <= CONF_KEYS_MAX, "ps_seen has a bit per key");
@@ -788,6 +829,7 @@ static const struct conf_section_kind {
 	{ "client", CONF_CLIENT, NULL },
 	{ "trust", CONF_TRUST, conf_enter_trust },
 	{ "identity", CONF_IDENTITY, conf_enter_identity },
+	{ "handshake", CONF_HANDSHAKE, NULL },
 };
 
 static int conf_enter_kind(struct conf_parser *ps, const struct conf_section_kind *kind,
@@ -1185,6 +1227,36 @@ static int conf_build_identity(struct conf_parser *ps, size_t index)
 	return 0;
 }
 
+/* [handshake]'s identities exist and have the role they are named for. */
+static int conf_check_handshake(struct conf_parser *ps)
+{
+	static const struct {
+		const char *hk_key;
+		size_t hk_field;
+		int hk_role;
+	} keys[] = {
+		{ "server_identity", offsetof(struct ktlsd_conf, kc_hs_server_identity),
+		  KTLSD_ROLE_SERVER },
+		{ "client_identity", offsetof(struct ktlsd_conf, kc_hs_client_identity),
+		  KTLSD_ROLE_CLIENT },
+	};
+	const struct ktlsd_identity *id;
+	const char *name;
+	size_t i;
+
+	for (i = 0; i < CONF_ARRAY_SIZE(keys); i++) {
+		name = (const char *)ps->ps_conf + keys[i].hk_field;
+		if (!name[0])
+			continue;
+		id = ktlsd_conf_find_identity(ps->ps_conf, name);
+		if (!id || !(id->id_roles & (1u << keys[i].hk_role)))
+			return conf_fail_at(ps, conf_key_line(ps, CONF_HANDSHAKE, keys[i].hk_key),
+					    -EINVAL, "%s: identity %s %s", keys[i].hk_key, name,
+					    id ? "lacks that role" : "does not exist");
+	}
+	return 0;
+}
+
 static int conf_build(struct conf_parser *ps)
 {
 	size_t i;
@@ -1197,6 +1269,8 @@ static int conf_build(struct conf_parser *ps)
 		ret = conf_build_client(ps);
 	for (i = 0; !ret && i < ps->ps_conf->kc_identity_count; i++)
 		ret = conf_build_identity(ps, i);
+	if (!ret)
+		ret = conf_check_handshake(ps);
 	return ret;
 }
 
@@ -1216,6 +1290,8 @@ static struct ktlsd_conf *conf_new(void)
 	conf->kc_max_handshakes = 4096;
 	conf->kc_max_per_uid = 256;
 	conf->kc_log_level = LOG_INFO;
+	conf->kc_netlink = KTLSD_NETLINK_AUTO;
+	conf->kc_hs_serve = 1;
 	return conf;
 }
 

@@ -17,6 +17,8 @@
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 struct ktlsd_daemon;
+struct ktlsd_netlink;
+struct ktlsd_handshake;
 
 /* Something in the epoll set; the loop calls w_handle with the events. */
 struct ktlsd_watch {
@@ -70,6 +72,10 @@ struct ktlsd_daemon {
 	struct ktlsd_watch d_listen_watch;
 	char d_listen_path[108];
 	int d_listen_paused;		/* out of descriptors: not in the epoll set */
+	/* the ktlsd.ko frontend (netlink.c), NULL while off */
+	struct ktlsd_netlink *d_nl;
+	/* the kernel's "handshake" family (handshake_nl.c), NULL while off */
+	struct ktlsd_handshake *d_hs;
 	/* signals through a signalfd, so they are events like any other */
 	int d_signal_fd;
 	struct ktlsd_watch d_signal_watch;
@@ -81,9 +87,17 @@ struct ktlsd_daemon {
 };
 
 /*
- * One request from one requester: its unix connection, the socket it
- * sent, and the handshake on it.
+ * One request from one requester: the socket, the handshake on it, and
+ * the way back to the requester, which is its frontend's: a unix
+ * connection to answer on, or a request id of the module's to send DONE
+ * for.
  */
+enum ktlsd_frontend {
+	KTLSD_FRONTEND_UNIX,
+	KTLSD_FRONTEND_NETLINK,
+	KTLSD_FRONTEND_HANDSHAKE,	/* the kernel's own, for in-kernel consumers */
+};
+
 enum ktlsd_job_state {
 	KTLSD_JOB_READ_REQUEST,
 	KTLSD_JOB_HANDSHAKE,
@@ -92,8 +106,10 @@ enum ktlsd_job_state {
 
 struct ktlsd_job {
 	enum ktlsd_job_state j_state;
+	enum ktlsd_frontend j_frontend;
 	struct ktlsd_job *j_prev, *j_next;	/* d_jobs */
-	int j_client;			/* the requester's unix connection */
+	uint64_t j_request_id;		/* netlink: the module's id for DONE */
+	int j_client;			/* unix: the requester's connection, else -1 */
 	struct ktlsd_watch j_client_watch;
 	int j_sock;			/* the socket being upgraded, -1 before it came */
 	struct ktlsd_watch j_sock_watch;
@@ -133,9 +149,48 @@ int ktlsd_frontend_open(struct ktlsd_daemon *d);
 void ktlsd_frontend_resume(struct ktlsd_daemon *d);
 void ktlsd_frontend_close(struct ktlsd_daemon *d);
 
+/*
+ * netlink.c: the ktlsd.ko frontend. Open resolves the module's family as
+ * the configuration's "netlink" key asks: 0 when bound, or off for want
+ * of the module under "auto" or by "no"; a negative errno only under
+ * "yes". Reopen is SIGHUP's: binds if not bound yet, never fails.
+ */
+int ktlsd_netlink_open(struct ktlsd_daemon *d);
+void ktlsd_netlink_reopen(struct ktlsd_daemon *d);
+/* A slot freed: accept again if a cap stopped us. */
+void ktlsd_netlink_resume(struct ktlsd_daemon *d);
+/* DONE for request @id; -ENOENT: the module dropped it (timed out, cancelled). */
+int ktlsd_netlink_done(struct ktlsd_daemon *d, uint64_t id, const struct ktls_upgrade_info *info);
+void ktlsd_netlink_close(struct ktlsd_daemon *d);
+
 /* job.c */
 void ktlsd_job_start(struct ktlsd_daemon *d, int client, const struct ktlsd_requester *who);
+/*
+ * A request the module handed over: @sock is ours to close; @rq as
+ * ktlsd_request_decode() made it from ACCEPT's attributes (the unix
+ * frontend's own), @invalid its return value.
+ */
+void ktlsd_job_start_netlink(struct ktlsd_daemon *d, int sock, uint64_t request_id,
+			     const struct ktlsd_requester *who, const struct ktlsd_request *rq,
+			     int invalid);
+/* A request of the kernel's handshake family: @sock is ours to close. */
+void ktlsd_job_start_handshake(struct ktlsd_daemon *d, int sock, const struct ktlsd_request *rq);
 void ktlsd_job_abort_all(struct ktlsd_daemon *d, const char *why);
+
+/*
+ * handshake_nl.c: the kernel's "handshake" family (net/handshake, 6.5+),
+ * served as tlshd does. Open logs and stays off where the kernel has no
+ * such family or [handshake] serve = no; it never stops the daemon.
+ */
+void ktlsd_handshake_open(struct ktlsd_daemon *d);
+void ktlsd_handshake_close(struct ktlsd_daemon *d);
+/* A slot freed: accept again if a cap stopped us. */
+void ktlsd_handshake_resume(struct ktlsd_daemon *d);
+/* DONE for the socket we hold as @sock (before closing it). */
+void ktlsd_handshake_done(struct ktlsd_daemon *d, int sock, const struct ktls_upgrade_info *info);
+/* The engine config for a kernel request, in place of ktlsd_policy_check(). */
+int ktlsd_handshake_config(const struct ktlsd_conf *conf, const struct ktlsd_request *rq,
+			   struct ktls_config **cfg, char *why, size_t whylen);
 
 /* log.c */
 void ktlsd_log_open(int foreground, int level);

@@ -7,6 +7,12 @@
  *	READ_REQUEST --(valid, allowed)--> HANDSHAKE --(done or failed)--> WRITE_RESULT
  *	      \------------(refused: errno)------------------------------/
  *
+ * That is the unix frontend's request. The module's (netlink.c) arrives
+ * decoded with its socket and starts at the checks; its answer is a DONE
+ * sent at once, so it never waits in WRITE_RESULT. Everything between,
+ * policy, caps, timeout, handshake, log line and counters, is shared:
+ * only job_answer_info() asks which frontend a job came through.
+ *
  * The socket is the requester's: we hold a duplicate of it, so closing ours
  * does not drop it from epoll (epoll keys on the open file, which the
  * requester keeps open). Every exit therefore deletes it from the epoll set
@@ -120,6 +126,9 @@ static void job_free(struct ktlsd_daemon *d, struct ktlsd_job *j)
 	if (j->j_next)
 		j->j_next->j_prev = j->j_prev;
 	free(j);
+	/* Last: it may start jobs, and this one is gone from the list now. */
+	ktlsd_netlink_resume(d);
+	ktlsd_handshake_resume(d);
 }
 
 /* ---- the log line ---- */
@@ -195,10 +204,12 @@ static void job_log(struct ktlsd_daemon *d, const struct ktlsd_job *j,
 	if (info->status)
 		job_count_errno(d, info->status);
 	ktlsd_log(info->status ? LOG_NOTICE : LOG_INFO,
-		  "handshake %s uid=%u pid=%d role=%s peer=%s name=\"%s\" identity=\"%s\" "
+		  "handshake %s uid=%u pid=%d%s role=%s peer=%s name=\"%s\" identity=\"%s\" "
 		  "version=%s cipher=%s alpn=\"%s\" peer_subject=\"%s\" ms=%.1f%s%s%s%s%s",
 		  info->status ? "failed" : "ok", (unsigned int)j->j_who.rq_uid,
-		  (int)j->j_who.rq_pid, j->j_role == KTLSD_ROLE_SERVER ? "server" : "client",
+		  (int)j->j_who.rq_pid, j->j_frontend == KTLSD_FRONTEND_NETLINK ? " via=netlink" :
+		  j->j_frontend == KTLSD_FRONTEND_HANDSHAKE ? " via=handshake" : "",
+		  j->j_role == KTLSD_ROLE_SERVER ? "server" : "client",
 		  peer, name, identity,
 		  info->version == KTLS_VERSION_TLS13 ? "TLSv1.3" :
 		  info->version == KTLS_VERSION_TLS12 ? "TLSv1.2" : "-",
@@ -251,14 +262,51 @@ static void job_send(struct ktlsd_daemon *d, struct ktlsd_job *j, struct ktlsd_m
 	job_write_result(d, j);
 }
 
+/*
+ * The module's request: DONE, then the socket is the requester's alone.
+ * A request the module dropped meanwhile (it timed out there, or the
+ * requester was interrupted or closed the socket) has nobody to tell.
+ */
+static void job_answer_netlink(struct ktlsd_daemon *d, struct ktlsd_job *j,
+			       const struct ktls_upgrade_info *info)
+{
+	int ret;
+
+	job_forget_socket(d, j);
+	job_uncount(d, j);
+	ret = ktlsd_netlink_done(d, j->j_request_id, info);
+	if (ret == -ENOENT)
+		ktlsd_log(LOG_INFO, "request %llu uid=%u pid=%d: gone from the module before DONE",
+			  (unsigned long long)j->j_request_id, (unsigned int)j->j_who.rq_uid,
+			  (int)j->j_who.rq_pid);
+	else if (ret)
+		ktlsd_log(LOG_WARNING, "request %llu: DONE: %s", (unsigned long long)j->j_request_id,
+			  strerror(-ret));
+	job_free(d, j);
+}
+
+/* Every answer to an upgrade, by the frontend the request came through. */
 static void job_answer_info(struct ktlsd_daemon *d, struct ktlsd_job *j,
 			    const struct ktls_upgrade_info *info)
 {
 	struct ktlsd_msg_builder b;
 
-	ktlsd_msg_init(&b, KTLSD_MSG_RESULT);
-	ktlsd_result_encode(&b, info);
-	job_send(d, j, &b);
+	switch (j->j_frontend) {
+	case KTLSD_FRONTEND_NETLINK:
+		job_answer_netlink(d, j, info);
+		return;
+	case KTLSD_FRONTEND_HANDSHAKE:
+		/* DONE names the socket by our descriptor: sent before it closes */
+		ktlsd_handshake_done(d, j->j_sock, info);
+		job_free(d, j);
+		return;
+	case KTLSD_FRONTEND_UNIX:
+	default:
+		ktlsd_msg_init(&b, KTLSD_MSG_RESULT);
+		ktlsd_result_encode(&b, info);
+		job_send(d, j, &b);
+		return;
+	}
 }
 
 /* A refusal before any handshake: the socket is untouched. */
@@ -385,30 +433,28 @@ static void job_sock_event(struct ktlsd_daemon *d, struct ktlsd_watch *w, uint32
 		job_step(d, j);
 }
 
-/* The engine config for this request, its connection, and the first step. */
-static void job_begin(struct ktlsd_daemon *d, struct ktlsd_job *j, const struct ktlsd_attrs *attrs)
+/*
+ * The engine config for a request either frontend decoded (@ret: how that
+ * went), its connection, and the first step. The module's timeout is
+ * what remains of the requester's, so it is capped the same way.
+ */
+static void job_begin_request(struct ktlsd_daemon *d, struct ktlsd_job *j,
+			      const struct ktlsd_request *rq, int ret)
 {
 	struct ktls_config *cfg;
-	struct ktlsd_request rq;
 	unsigned int timeout;
 	const char *reason;
 	char why[256];
-	int ret;
 
-	ret = ktlsd_request_decode(attrs, &rq);
-	/* Decoded into @rq: a parked handshake keeps no request buffer. */
-	free(j->j_msg);
-	j->j_msg = NULL;
-	j->j_msg_len = 0;
 	if (ret) {
 		job_refuse(d, j, ret == -EMSGSIZE ? -EMSGSIZE : -EINVAL,
 			   ret == -EMSGSIZE ? "a field of the request is too long" :
 					      "malformed request");
 		return;
 	}
-	j->j_role = (uint16_t)rq.rq_role;
-	snprintf(j->j_peer_name, sizeof(j->j_peer_name), "%s", rq.rq_peer_name);
-	snprintf(j->j_identity, sizeof(j->j_identity), "%s", rq.rq_identity);
+	j->j_role = (uint16_t)rq->rq_role;
+	snprintf(j->j_peer_name, sizeof(j->j_peer_name), "%s", rq->rq_peer_name);
+	snprintf(j->j_identity, sizeof(j->j_identity), "%s", rq->rq_identity);
 	if (j->j_sock < 0) {
 		job_refuse(d, j, -EBADF, "no socket came with the request");
 		return;
@@ -418,16 +464,19 @@ static void job_begin(struct ktlsd_daemon *d, struct ktlsd_job *j, const struct 
 		job_refuse(d, j, -EAGAIN, "too many handshakes in flight; try again");
 		return;
 	}
-	ret = ktlsd_policy_check(d->d_conf, &j->j_who, (enum ktlsd_role)rq.rq_role,
-				 rq.rq_identity, &cfg, why, sizeof(why));
+	if (j->j_frontend == KTLSD_FRONTEND_HANDSHAKE)	/* the kernel asks: no uid policy */
+		ret = ktlsd_handshake_config(d->d_conf, rq, &cfg, why, sizeof(why));
+	else
+		ret = ktlsd_policy_check(d->d_conf, &j->j_who, (enum ktlsd_role)rq->rq_role,
+					 rq->rq_identity, &cfg, why, sizeof(why));
 	if (ret) {
 		d->d_stats.st_denied++;
 		job_refuse(d, j, ret, why);
 		return;
 	}
-	ret = ktls_upgrade_conn_new(cfg, rq.rq_role == KTLSD_ROLE_SERVER ? KTLS_ROLE_SERVER :
-				    KTLS_ROLE_CLIENT, rq.rq_peer_name, rq.rq_alpn,
-				    rq.rq_verify, &j->j_conn, &reason);
+	ret = ktls_upgrade_conn_new(cfg, rq->rq_role == KTLSD_ROLE_SERVER ? KTLS_ROLE_SERVER :
+				    KTLS_ROLE_CLIENT, rq->rq_peer_name, rq->rq_alpn,
+				    rq->rq_verify, &j->j_conn, &reason);
 	if (ret) {
 		job_refuse(d, j, ret, reason);
 		return;
@@ -439,19 +488,34 @@ static void job_begin(struct ktlsd_daemon *d, struct ktlsd_job *j, const struct 
 		return;
 	}
 	j->j_conf = ktlsd_conf_get(d->d_conf);
-	timeout = rq.rq_timeout_ms ? rq.rq_timeout_ms : d->d_conf->kc_timeout_ms;
+	timeout = rq->rq_timeout_ms ? rq->rq_timeout_ms : d->d_conf->kc_timeout_ms;
 	if (timeout > d->d_conf->kc_max_timeout_ms)
 		timeout = d->d_conf->kc_max_timeout_ms;
 	ktlsd_timer_del(&d->d_timers, &j->j_timer);
 	j->j_timer.t_deadline = ktlsd_now_ms() + timeout;
 	ktlsd_timer_add(&d->d_timers, &j->j_timer);
 	/* From here the requester's connection only matters if it goes away. */
-	ktlsd_watch_fd(d, j->j_client, EPOLLRDHUP, &j->j_client_watch, EPOLL_CTL_MOD);
+	if (j->j_client >= 0)
+		ktlsd_watch_fd(d, j->j_client, EPOLLRDHUP, &j->j_client_watch, EPOLL_CTL_MOD);
 	j->j_state = KTLSD_JOB_HANDSHAKE;
 	j->j_started_us = ktlsd_now_us();
 	j->j_sock_watch.w_handle = job_sock_event;
 	ktls_drive_init(&j->j_drive, j->j_conn, j->j_sock);
 	job_step(d, j);
+}
+
+/* The unix frontend's request, once whole. */
+static void job_begin(struct ktlsd_daemon *d, struct ktlsd_job *j, const struct ktlsd_attrs *attrs)
+{
+	struct ktlsd_request rq;
+	int ret;
+
+	ret = ktlsd_request_decode(attrs, &rq);
+	/* Decoded into @rq: a parked handshake keeps no request buffer. */
+	free(j->j_msg);
+	j->j_msg = NULL;
+	j->j_msg_len = 0;
+	job_begin_request(d, j, &rq, ret);
 }
 
 /* ---- the request ---- */
@@ -586,23 +650,35 @@ static void job_expire(struct ktlsd_daemon *d, struct ktlsd_timer *t)
 	}
 }
 
-void ktlsd_job_start(struct ktlsd_daemon *d, int client, const struct ktlsd_requester *who)
+static struct ktlsd_job *job_new(struct ktlsd_daemon *d, enum ktlsd_frontend frontend,
+				 const struct ktlsd_requester *who)
 {
 	struct ktlsd_job *j = calloc(1, sizeof(*j));
 
-	if (!j) {
-		close(client);
-		return;
-	}
-	j->j_client = client;
+	if (!j)
+		return NULL;
+	j->j_frontend = frontend;
+	j->j_client = -1;
 	j->j_sock = -1;
 	j->j_who = *who;
 	j->j_next = d->d_jobs;
 	if (d->d_jobs)
 		d->d_jobs->j_prev = j;
 	d->d_jobs = j;
-	j->j_client_watch.w_handle = job_client_event;
 	j->j_timer.t_expire = job_expire;
+	return j;
+}
+
+void ktlsd_job_start(struct ktlsd_daemon *d, int client, const struct ktlsd_requester *who)
+{
+	struct ktlsd_job *j = job_new(d, KTLSD_FRONTEND_UNIX, who);
+
+	if (!j) {
+		close(client);
+		return;
+	}
+	j->j_client = client;
+	j->j_client_watch.w_handle = job_client_event;
 	j->j_timer.t_deadline = ktlsd_now_ms() + d->d_conf->kc_timeout_ms;
 	if (ktlsd_timer_add(&d->d_timers, &j->j_timer) ||
 	    ktlsd_watch_fd(d, client, EPOLLIN | EPOLLRDHUP, &j->j_client_watch, EPOLL_CTL_ADD)) {
@@ -611,6 +687,39 @@ void ktlsd_job_start(struct ktlsd_daemon *d, int client, const struct ktlsd_requ
 	}
 	/* The request is usually there already. */
 	job_read_request(d, j);
+}
+
+void ktlsd_job_start_netlink(struct ktlsd_daemon *d, int sock, uint64_t request_id,
+			     const struct ktlsd_requester *who, const struct ktlsd_request *rq,
+			     int invalid)
+{
+	struct ktlsd_job *j = job_new(d, KTLSD_FRONTEND_NETLINK, who);
+	struct ktls_upgrade_info info = { .status = -ENOMEM };
+
+	if (!j) {
+		/* Cannot even be tracked: the module hears the failure at once. */
+		ktlsd_netlink_done(d, request_id, &info);
+		close(sock);
+		return;
+	}
+	j->j_sock = sock;
+	j->j_request_id = request_id;
+	job_begin_request(d, j, rq, invalid);
+}
+
+void ktlsd_job_start_handshake(struct ktlsd_daemon *d, int sock, const struct ktlsd_request *rq)
+{
+	static const struct ktlsd_requester kernel;	/* uid 0, pid 0 */
+	struct ktlsd_job *j = job_new(d, KTLSD_FRONTEND_HANDSHAKE, &kernel);
+	struct ktls_upgrade_info info = { .status = -ENOMEM };
+
+	if (!j) {
+		ktlsd_handshake_done(d, sock, &info);
+		close(sock);
+		return;
+	}
+	j->j_sock = sock;
+	job_begin_request(d, j, rq, 0);
 }
 
 /* Stopping: every requester learns it, no socket is left mid-handshake. */

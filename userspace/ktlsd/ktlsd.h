@@ -37,6 +37,13 @@ struct ktlsd_identity {
 	struct ktls_config *id_client_cfg;	/* NULL unless client role allowed */
 };
 
+/* [daemon] netlink: whether to serve ktlsd.ko's generic netlink family. */
+enum ktlsd_netlink_mode {
+	KTLSD_NETLINK_AUTO,	/* when the module is there */
+	KTLSD_NETLINK_YES,	/* the daemon does not start without it */
+	KTLSD_NETLINK_NO,
+};
+
 /*
  * One parsed configuration file. In-flight handshakes hold a reference to
  * the generation they started with, so a reload never pulls a config out
@@ -52,9 +59,14 @@ struct ktlsd_conf {
 	unsigned int kc_max_handshakes;	/* in flight, all requesters */
 	unsigned int kc_max_per_uid;	/* in flight, one uid */
 	int kc_log_level;		/* LOG_ERR .. LOG_DEBUG */
+	int kc_netlink;			/* enum ktlsd_netlink_mode */
 	/* [client]: the client role without an identity */
 	struct ktlsd_acl kc_client_acl;
 	struct ktls_config *kc_client_cfg;	/* trust and [tls] policy, no certificate */
+	/* [handshake]: the kernel's handshake family, for in-kernel consumers */
+	int kc_hs_serve;
+	char kc_hs_server_identity[KTLSD_IDENTITY_MAX + 1];	/* "": none */
+	char kc_hs_client_identity[KTLSD_IDENTITY_MAX + 1];	/* "": no certificate */
 	/* [identity NAME] */
 	struct ktlsd_identity *kc_identities;
 	size_t kc_identity_count;

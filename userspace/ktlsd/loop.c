@@ -65,6 +65,8 @@ static void daemon_reload(struct ktlsd_daemon *d)
 	d->d_stats.st_reloads++;
 	ktlsd_log(LOG_INFO, "reloaded %s (%zu identities, %u in flight keep their old one)",
 		  d->d_conf_path, conf->kc_identity_count, d->d_in_flight);
+	/* The module may have been loaded since: bind now if so. */
+	ktlsd_netlink_reopen(d);
 }
 
 static void daemon_signal(struct ktlsd_daemon *d, struct ktlsd_watch *w, uint32_t events)
@@ -110,8 +112,9 @@ int ktlsd_signals_open(struct ktlsd_daemon *d)
  * instance that only ever runs when its socket is ready, so thousands can
  * be in flight at once, each costing its state and no thread or process.
  * In the set: the listening unix socket, each requester's connection,
- * each socket being upgraded, and a signalfd; deadlines live in a heap
- * that sets epoll_wait's timeout.
+ * each socket being upgraded, the module's "ready" netlink socket when
+ * ktlsd.ko is there, and a signalfd; deadlines live in a heap that sets
+ * epoll_wait's timeout.
  *
  * Events are taken one per epoll_wait: a job has two fds in the set (the
  * requester's connection and its socket), and the handler of one may free

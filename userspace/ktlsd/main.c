@@ -97,6 +97,10 @@ int main(int argc, char **argv)
 	ret = d.d_epoll < 0 ? -errno : ktlsd_signals_open(&d);
 	if (!ret)
 		ret = ktlsd_frontend_open(&d);
+	if (!ret)
+		ret = ktlsd_netlink_open(&d);
+	if (!ret)
+		ktlsd_handshake_open(&d);
 	if (ret) {
 		ktlsd_log(LOG_ERR, "cannot start: %s", strerror(-ret));
 		ret = 1;
@@ -108,6 +112,8 @@ int main(int argc, char **argv)
 	ktlsd_job_abort_all(&d, "ktlsd is stopping");
 	ret = d.d_failed;
 out:
+	ktlsd_handshake_close(&d);
+	ktlsd_netlink_close(&d);
 	ktlsd_frontend_close(&d);
 	ktlsd_heap_free(&d.d_timers);
 	if (d.d_signal_fd >= 0)

@@ -526,6 +526,14 @@ static const struct broken {
 	{ "trust defined twice",
 	  "[trust corp]\nsystem = yes\n[trust corp]\nca_file = @C@/root.pem\n", -EINVAL,
 	  ":3: trust corp defined twice (first on line 1)" },
+	{ "handshake identity that does not exist", "[handshake]\nserver_identity = nope\n",
+	  -EINVAL, ":2: server_identity: identity nope does not exist" },
+	{ "handshake identity without the role",
+	  "[identity web]\ncert = @C@/server-p256.chain.pem\nkey = @C@/server-p256.key\n"
+	  "[handshake]\nclient_identity = web\n", -EINVAL,
+	  ":5: client_identity: identity web lacks that role" },
+	{ "handshake serve not a boolean", "[handshake]\nserve = maybe\n", -EINVAL,
+	  ":2: serve: 'maybe' is not one of yes, no, true, false" },
 };
 
 static void test_broken(void)
