@@ -37,10 +37,14 @@ INIH_LIBS	:= $(shell $(PKG_CONFIG) --libs inih)
 KTLSD_SRCS	:= $(filter-out userspace/ktlsd/main.c,$(wildcard userspace/ktlsd/*.c))
 KTLSD_OBJS	:= $(KTLSD_SRCS:%.c=$(BUILD)/obj/%.o)
 KTLSD_BIN	:= $(BUILD)/bin/ktlsd
+# netlink.c, the ktlsd.ko frontend, speaks generic netlink through libnl.
+KTLSD_NL_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0)
+KTLSD_NL_LIBS	:= $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
 
-# The control tool: sock_diag through libnl, the daemon's counters through libktls.
-LIBNL_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libnl-3.0)
-LIBNL_LIBS	:= $(shell $(PKG_CONFIG) --libs libnl-3.0)
+# The control tool: sock_diag and the module's family through libnl, the
+# daemon's counters through libktls.
+LIBNL_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0)
+LIBNL_LIBS	:= $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
 KTLSCTL_SRCS	:= $(wildcard userspace/ktlsctl/*.c)
 KTLSCTL_OBJS	:= $(KTLSCTL_SRCS:%.c=$(BUILD)/obj/%.o)
 KTLSCTL_BIN	:= $(BUILD)/bin/ktlsctl
@@ -78,9 +82,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/userspace/tests/%.o $(BUILD)/obj/userspace/tests/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
+$(BUILD)/obj/userspace/ktlsd/netlink.o: CPPFLAGS += $(KTLSD_NL_CFLAGS)
+# handshake_nl.c, the kernel's own handshake family, too.
+$(BUILD)/obj/userspace/ktlsd/handshake_nl.o: CPPFLAGS += $(KTLSD_NL_CFLAGS)
+
 $(KTLSD_BIN): $(BUILD)/obj/userspace/ktlsd/main.o $(KTLSD_OBJS) $(LIBKTLS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(INIH_LIBS) $(CRYPTO_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(INIH_LIBS) $(KTLSD_NL_LIBS) $(CRYPTO_LIBS)
 
 $(KTLSCTL_OBJS): CPPFLAGS += $(LIBNL_CFLAGS)
 
@@ -91,7 +99,7 @@ $(KTLSCTL_BIN): $(KTLSCTL_OBJS) $(LIBKTLS)
 $(BUILD)/tests/ktlsd_%_test: $(BUILD)/obj/userspace/tests/ktlsd_%_test.o \
 			     $(BUILD)/obj/userspace/tests/tap.o $(KTLSD_OBJS) $(LIBKTLS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(INIH_LIBS) $(CRYPTO_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(INIH_LIBS) $(KTLSD_NL_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/userspace/bench/%.o $(LIBKTLS)
 	@mkdir -p $(dir $@)

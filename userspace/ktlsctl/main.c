@@ -15,29 +15,28 @@
 #include "ktls.h"
 #include "ktlsctl.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
 #define DEFAULT_COMMAND	"show"
 /* Width of the "ktlsctl OBJECT COMMAND ARGS" column in help. */
 #define HELP_COLUMN	28
 
 struct ktlsctl_command {
 	const char	*kcc_object;
-	const char	*kcc_command;	/* NULL: the object takes arguments only */
-	const char	*kcc_args;	/* after the command, for help; NULL: none */
+	const char	*kcc_command;	/* NULL: the object is the command */
+	const char	*kcc_arg;	/* the one argument after the command, for help; NULL: none */
 	const char	*kcc_help;
-	/* NULL: the command needs ktlsd.ko, which is not loaded */
-	int		(*kcc_run)(const struct ktlsctl *ctl);
+	command_fn	kcc_run;
 };
 
 static const struct ktlsctl_command commands[] = {
 	{ "socket", "show", NULL, "the kTLS sockets of this network namespace",
 	  socket_show },
 	{ "stats", "show", NULL, "kernel TLS, daemon and module counters", stats_show },
-	{ "request", "show", NULL, "handshakes waiting for the daemon (needs ktlsd.ko)",
-	  NULL },
-	{ "monitor", NULL, NULL, "handshake events as they happen (needs ktlsd.ko)", NULL },
-	{ "set", NULL, "ATTRIBUTE VALUE", "the module's settings (needs ktlsd.ko)", NULL },
+	{ "request", "show", NULL, "the module's pending and recent handshakes",
+	  request_show },
+	{ "monitor", NULL, NULL, "the module's handshake events as they happen", monitor_run },
+	{ "set", "timeout", "MS", "the module's default handshake timeout", set_timeout },
+	{ "set", "max-pending", "N", "the module's limit on requests in progress",
+	  set_max_pending },
 };
 
 static const char options_help[] =
@@ -54,7 +53,7 @@ static void print_command_line(FILE *out, const struct ktlsctl_command *c)
 
 	snprintf(line, sizeof(line), "ktlsctl %s%s%s%s%s", c->kcc_object,
 		 c->kcc_command ? " " : "", c->kcc_command ? c->kcc_command : "",
-		 c->kcc_args ? " " : "", c->kcc_args ? c->kcc_args : "");
+		 c->kcc_arg ? " " : "", c->kcc_arg ? c->kcc_arg : "");
 	fprintf(out, "    %-*s %s\n", HELP_COLUMN, line, c->kcc_help);
 }
 
@@ -83,7 +82,7 @@ static void object_usage(FILE *out, const char *object)
 	fprintf(out, "Usage: ktlsctl [OPTIONS] %s ", object);
 	for (i = 0; i < ARRAY_SIZE(commands); i++) {
 		c = &commands[i];
-		word = c->kcc_command ? c->kcc_command : c->kcc_args;
+		word = c->kcc_command;
 		if (strcmp(c->kcc_object, object) || !word)
 			continue;
 		fprintf(out, "%s%s | ", any ? "" : "{ ", word);
@@ -107,8 +106,8 @@ static bool object_exists(const char *object)
 }
 
 /*
- * The entry for OBJECT and the word after it: an object without commands
- * takes the word as an argument; no word means show.
+ * The entry for OBJECT and the word after it: for an object without
+ * commands the word is an argument; no word means show.
  */
 static const struct ktlsctl_command *find_command(const char *object, const char *word,
 						  bool *word_is_command)
@@ -133,7 +132,7 @@ static const struct ktlsctl_command *find_command(const char *object, const char
 
 static int run_object(const struct ktlsctl *ctl, int argc, char **argv)
 {
-	const char *object = argv[0], *word = argc > 1 ? argv[1] : NULL;
+	const char *object = argv[0], *word = argc > 1 ? argv[1] : NULL, *arg = NULL;
 	const struct ktlsctl_command *c;
 	bool word_is_command;
 	int used;
@@ -157,19 +156,22 @@ static int run_object(const struct ktlsctl *ctl, int argc, char **argv)
 		object_usage(stderr, object);
 		return KTLSCTL_EXIT_USAGE;
 	}
-	/* Before the arguments: without the module none of them can be checked. */
-	if (!c->kcc_run) {
-		fprintf(stderr, "Error: the ktlsd module is not loaded; "
-			"\"%s\" needs ktlsd.ko.\n", object);
-		return KTLSCTL_EXIT_USAGE;
-	}
 	used = 1 + word_is_command;
+	if (c->kcc_arg) {
+		if (argc <= used) {
+			fprintf(stderr, "Error: \"%s %s\" needs %s.\n", object, c->kcc_command,
+				c->kcc_arg);
+			object_usage(stderr, object);
+			return KTLSCTL_EXIT_USAGE;
+		}
+		arg = argv[used++];
+	}
 	if (argc > used) {
 		fprintf(stderr, "Error: unexpected argument \"%s\".\n", argv[used]);
 		object_usage(stderr, object);
 		return KTLSCTL_EXIT_USAGE;
 	}
-	return c->kcc_run(ctl);
+	return c->kcc_run(ctl, arg);
 }
 
 int main(int argc, char **argv)

@@ -30,8 +30,6 @@
 
 #include "ktlsctl.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
 /* Older uapi headers lack the request-socket state. */
 #define TCP_STATE_NEW_SYN_RECV	12
 /* "[" address "]:" port, for the longest IPv6 address. */
@@ -316,7 +314,7 @@ static int dump_family(struct nl_sock *sk, unsigned char family)
 	return nl_recvmsgs_default(sk);
 }
 
-int socket_show(const struct ktlsctl *ctl)
+int socket_show(const struct ktlsctl *ctl, const char *arg)
 {
 	static const unsigned char families[] = { AF_INET, AF_INET6 };
 	struct socket_dump dump = { .sd_ctl = ctl };

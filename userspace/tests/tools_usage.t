@@ -26,7 +26,7 @@ fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..51"
+echo "1..56"
 n=0
 
 # check DESCRIPTION STATUS STREAM PATTERN COMMAND...
@@ -150,7 +150,7 @@ usage_ctl='^Usage: ktlsctl \[OPTIONS\] OBJECT { COMMAND | help }'
 no_module='^Error: the ktlsd module is not loaded'
 no_daemon=$tmp/no-such-dir/ktlsd.sock
 if [ ! -x "$ctl" ]; then
-	for i in $(seq 23); do
+	for i in $(seq 28); do
 		n=$((n + 1))
 		echo "ok $n # SKIP $ctl is not built"
 	done
@@ -170,6 +170,17 @@ else
 		"$ctl" socket help
 	check "ktlsctl stats help" 0 out '^Usage: ktlsctl \[OPTIONS\] stats { show | help }' \
 		"$ctl" stats help
+	check "ktlsctl request help" 0 out '^Usage: ktlsctl \[OPTIONS\] request { show | help }' \
+		"$ctl" request help
+	check "ktlsctl set help" 0 out \
+		'^Usage: ktlsctl \[OPTIONS\] set { timeout | max-pending | help }' "$ctl" set help
+	# Values are checked before the module is looked for.
+	check "ktlsctl set timeout not a number" 2 err '^Error: set timeout: "10s" is not a number' \
+		"$ctl" set timeout 10s
+	check "ktlsctl set max-pending without a value" 2 err '^Error: "set max-pending" needs N' \
+		"$ctl" set max-pending
+	check "ktlsctl monitor takes no argument" 2 err '^Error: unexpected argument "all"' \
+		"$ctl" monitor all
 	check "ktlsctl request show needs the module" 2 err "$no_module" "$ctl" request show
 	check "ktlsctl monitor needs the module" 2 err "$no_module" "$ctl" monitor
 	check "ktlsctl set needs the module" 2 err "$no_module" "$ctl" set timeout 10
