@@ -4,6 +4,7 @@ set -euo pipefail
 
 packages=(
 	build-essential pkg-config libssl-dev libinih-dev libnl-3-dev libnl-genl-3-dev
+	libgnutls28-dev
 	openssl ca-certificates
 	gnutls-bin python3 perl valgrind util-linux diffutils coreutils
 	clang clang-14 libclang-rt-14-dev llvm-14

@@ -6,7 +6,8 @@
 #
 #   make vm-setup    install qemu and friends, fetch and unpack the kernels
 #                    (selftests/vm/setup.sh; root for the apt parts)
-#   make selftests   build selftests/ktlsd/*_test.c into $(BUILD)/selftests
+#   make selftests   build selftests/ktlsd/*_test.c, and the gnutls_peer
+#                    they drive, into $(BUILD)/selftests
 #   make module      build ktlsd.ko for each kernel of VM_KERNELS into
 #                    $(BUILD)/module/<version>/ktlsd.ko (W=1, and sparse
 #                    when installed; a warning fails the build)
@@ -29,6 +30,12 @@ VM_SELFTEST_CPPFLAGS	= -D_GNU_SOURCE -Iinclude -Iinclude/uapi -isystem $(VM_KSEL
 			  $(CRYPTO_CFLAGS)
 VM_SELFTEST_LIBS	= $(LIBKTLS) $(CRYPTO_LIBS)
 
+# The GnuTLS peer the selftests drive, built next to them; it does not
+# link libktls, so that nothing of ours is on both ends of its connections.
+VM_GNUTLS_PEER		:= $(BUILD)/selftests/gnutls_peer
+VM_GNUTLS_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags gnutls)
+VM_GNUTLS_LIBS		:= $(shell $(PKG_CONFIG) --libs gnutls)
+
 # The scripts find the cache through VM_DIR (their default is build/vm).
 VM_ENV			= VM_DIR=$(abspath $(VM_DIR))
 
@@ -37,7 +44,7 @@ VM_ENV			= VM_DIR=$(abspath $(VM_DIR))
 vm-setup:
 	$(VM_ENV) selftests/vm/setup.sh
 
-selftests: $(VM_SELFTEST_BINS)
+selftests: $(VM_SELFTEST_BINS) $(VM_GNUTLS_PEER)
 
 $(VM_KSELFTEST_DIR)/kselftest_harness.h:
 	@echo "selftests: $@ is missing: run 'make vm-setup' (selftests/vm/setup.sh) first" >&2
@@ -79,6 +86,12 @@ $(BUILD)/selftests/%: selftests/ktlsd/%.c $(VM_KSELFTEST_DIR)/kselftest_harness.
 	@mkdir -p $(dir $@)
 	$(CC) $(VM_SELFTEST_CPPFLAGS) $(VM_SELFTEST_WARNINGS) $(VM_SELFTEST_CFLAGS) \
 		-o $@ $< $(VM_SELFTEST_LIBS)
+
+$(VM_GNUTLS_PEER): selftests/ktlsd/gnutls_peer.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(VM_GNUTLS_CFLAGS) $(VM_SELFTEST_WARNINGS) -Wshadow \
+		-Wstrict-prototypes -Wmissing-prototypes $(VM_SELFTEST_CFLAGS) \
+		-o $@ $< $(VM_GNUTLS_LIBS)
 
 # One boot per kernel runs every selftest; each output line names its
 # kernel, and the last line sums up all kernels. Selftests may drive the

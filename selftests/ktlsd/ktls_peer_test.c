@@ -18,14 +18,14 @@
  *
  * Every ktls_peer test runs once per protocol version and cipher suite
  * (PEER_VARIANT below). The gnutls_peer fixture moves bulk data both ways
- * against GnuTLS's gnutls-serv and gnutls-cli instead, once per TLS 1.2
- * suite (GNUTLS_VARIANT). The no_tls_module fixture is defined first so
- * that the harness runs it first, before any test loads tls.ko; it skips
- * when the module is there already.
+ * against gnutls_peer.c, a small relay on GnuTLS's record layer, instead,
+ * once per TLS 1.2 suite (GNUTLS_VARIANT). The no_tls_module fixture is
+ * defined first so that the harness runs it first, before any test loads
+ * tls.ko; it skips when the module is there already.
  *
- * Needs: root (for the module test), openssl(1) and, for gnutls_peer,
- * gnutls-serv and gnutls-cli (gnutls-bin) in PATH, and the example peers
- * in ../bin next to this program (or in $KTLS_BIN).
+ * Needs: root (for the module test), openssl(1), gnutls_peer next to this
+ * program (make selftests builds both), and the example peers in ../bin
+ * next to this program (or in $KTLS_BIN).
  */
 
 #include <arpa/inet.h>
@@ -119,33 +119,6 @@ static void pattern_init(struct pattern *pt, uint64_t seed)
 static const unsigned char *pattern_at(const struct pattern *pt, uint64_t off)
 {
 	return pt->pt_bytes + off % PATTERN_PERIOD;
-}
-
-/*
- * A pattern of text, for gnutls-serv --echo, which sends back what it has
- * read once that holds a newline, and handles it as a C string: letters,
- * digits, '-' and, one byte in 64, a newline. No NUL, no CR (it would
- * make CR LF into LF) and no '*' (a line starting "**" is a command).
- */
-static void pattern_init_text(struct pattern *pt, uint64_t seed)
-{
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-\n";
-	size_t i;
-
-	pattern_init(pt, seed);
-	for (i = 0; i < sizeof(pt->pt_bytes); i++)
-		pt->pt_bytes[i] = (unsigned char)alphabet[pt->pt_bytes[i] % (sizeof(alphabet) - 1)];
-}
-
-/* The longest start of a text stream, at most @max bytes, that ends a line. */
-static uint64_t text_stream_length(const struct pattern *pt, uint64_t max)
-{
-	uint64_t len = max;
-
-	while (len && *pattern_at(pt, len - 1) != '\n')
-		len--;
-	return len;
 }
 
 static size_t min_size(size_t a, uint64_t b)
@@ -674,18 +647,12 @@ static void peer_log_dump(struct __test_metadata *_metadata, const struct peer_p
 		TH_LOG("  | %s", line);
 }
 
-/* Where the example peers are: $KTLS_BIN, else ../bin beside this program. */
-static int tool_path(const char *tool, char *path, size_t size)
+/* An executable at @relative to this program's directory. */
+static int path_beside_self(const char *relative, char *path, size_t size)
 {
-	const char *env = getenv("KTLS_BIN");
 	char self[PATH_MAX], *slash;
 	ssize_t n;
 
-	if (env && *env) {
-		if ((size_t)snprintf(path, size, "%s/%s", env, tool) >= size)
-			return -ENAMETOOLONG;
-		return access(path, X_OK) ? -errno : 0;
-	}
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n < 0)
 		return -errno;
@@ -694,9 +661,25 @@ static int tool_path(const char *tool, char *path, size_t size)
 	if (!slash)
 		return -ENOENT;
 	*slash = '\0';
-	if ((size_t)snprintf(path, size, "%s/../bin/%s", self, tool) >= size)
+	if ((size_t)snprintf(path, size, "%s/%s", self, relative) >= size)
 		return -ENAMETOOLONG;
 	return access(path, X_OK) ? -errno : 0;
+}
+
+/* Where the example peers are: $KTLS_BIN, else ../bin beside this program. */
+static int tool_path(const char *tool, char *path, size_t size)
+{
+	const char *env = getenv("KTLS_BIN");
+	char relative[64];
+
+	if (env && *env) {
+		if ((size_t)snprintf(path, size, "%s/%s", env, tool) >= size)
+			return -ENAMETOOLONG;
+		return access(path, X_OK) ? -errno : 0;
+	}
+	if ((size_t)snprintf(relative, sizeof(relative), "../bin/%s", tool) >= sizeof(relative))
+		return -ENAMETOOLONG;
+	return path_beside_self(relative, path, size);
 }
 
 /* ------------------------------------------------------------ sockets */
@@ -1693,8 +1676,6 @@ static void check_tls_stat(struct __test_metadata *_metadata, const struct tls_s
  * One transfer both ways between our kTLS socket and a peer process:
  * "out" goes from us through the socket and comes back on the peer's
  * stdout; "in" goes into the peer's stdin and arrives through ktls_read().
- * An echoing peer (tr_echo) sends "out" back through the connection
- * instead, so that it is checked as "in", and neither pipe is used.
  * The first out bytes may come from a file (sendfile) and then a pipe
  * (splice); the rest is write().
  */
@@ -1710,7 +1691,6 @@ struct transfer {
 	uint64_t	tr_in_total;
 	uint64_t	tr_in_fed;
 	uint64_t	tr_in_checked;
-	int		tr_echo;
 	char		tr_why[200];
 };
 
@@ -1721,14 +1701,6 @@ static void transfer_init(struct transfer *tr, uint64_t out_total, uint64_t in_t
 	tr->tr_in_total = in_total;
 	tr->tr_file = -1;
 	tr->tr_splice_pipe[0] = tr->tr_splice_pipe[1] = -1;
-}
-
-/* @total each way; "in" must be pattern_to_peer's bytes (see pattern_from_peer). */
-static void transfer_init_echo(struct transfer *tr, uint64_t total)
-{
-	transfer_init(tr, total, total);
-	tr->tr_in_fed = total;		/* nothing goes through the peer's stdin */
-	tr->tr_echo = 1;
 }
 
 static int transfer_fail(struct transfer *tr, int err, const char *fmt, ...)
@@ -1757,8 +1729,6 @@ static int transfer_check_in(struct transfer *tr, const unsigned char *buf, size
 		return transfer_fail(tr, -EBADMSG, "byte %llu from the peer is wrong",
 				     (unsigned long long)(tr->tr_in_checked + bad));
 	tr->tr_in_checked += len;
-	if (tr->tr_echo)
-		tr->tr_out_checked = tr->tr_in_checked;
 	return 0;
 }
 
@@ -1823,8 +1793,7 @@ static int transfer_run(struct transfer *tr, struct ktls_conn *conn, int sock,
 				(tr->tr_out_sent < tr->tr_out_total ? POLLOUT : 0);
 		pfd[1].fd = tr->tr_in_fed < tr->tr_in_total ? pp->pp_stdin : -1;
 		pfd[1].events = POLLOUT;
-		pfd[2].fd = !tr->tr_echo && tr->tr_out_checked < tr->tr_out_total ?
-			    pp->pp_stdout : -1;
+		pfd[2].fd = tr->tr_out_checked < tr->tr_out_total ? pp->pp_stdout : -1;
 		pfd[2].events = POLLIN;
 		ret = poll(pfd, 3, ms_left(deadline));
 		if (ret < 0 && errno == EINTR)
@@ -2339,26 +2308,21 @@ TEST_F_TIMEOUT(ktls_peer, key_update_from_s_server, 90)
 /* ------------------------------------------------------------ fixture: GnuTLS peers */
 
 /*
- * ktls_peer's bed against GnuTLS 3.7's programs, each TLS 1.2 suite
- * forced on them by a priority string. They set the sizes:
- *
- * - gnutls-serv --echo drops every connection 30 s after accepting it,
- *   busy or not. Under qemu's emulation on a loaded 2-core machine an
- *   echo of 16 MiB took 16 to 25 s after 2 s of connecting, too close;
- *   half of it leaves room.
- * - gnutls-cli writes what it receives to its stdout one byte per
- *   write(2), some 50 KB/s under emulation: it gets SMALL_SIZE, and
- *   sends BULK_SIZE (11 to 14 s there).
+ * ktls_peer's bed against GnuTLS, each TLS 1.2 suite forced on it by a
+ * priority string. The peer is gnutls_peer.c, which relays its stdin and
+ * stdout through records GnuTLS seals and opens itself, as s_server and
+ * s_client -quiet do, so both directions are checked as for OpenSSL.
+ * GnuTLS's own programs could not carry BULK_SIZE: gnutls-serv drops a
+ * connection 30 s after accepting it, and gnutls-cli writes its stdout
+ * one byte per write(2).
  */
-#define GNUTLS_ECHO_SIZE	(8u << 20)
-
 FIXTURE(gnutls_peer) {
 	FIXTURE_DATA(ktls_peer)	bed;	/* set up and torn down as for ktls_peer */
 };
 
 FIXTURE_VARIANT(gnutls_peer) {
 	FIXTURE_VARIANT(ktls_peer) suite;	/* openssl_suite unset */
-	const char		*priority;	/* --priority of both programs */
+	const char		*priority;	/* gnutls_peer's --priority, both roles */
 };
 
 #define GNUTLS_TLS12_ONLY	"NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:-CIPHER-ALL"
@@ -2405,65 +2369,65 @@ FIXTURE_TEARDOWN(gnutls_peer)
 	peer_bed_teardown(_metadata, &self->bed);
 }
 
-/* Whether @name is an executable in PATH. */
-static int program_in_path(const char *name)
+#define GNUTLS_PEER	"gnutls_peer"
+#define GNUTLS_MISSING	"beside this program (make selftests builds it)"
+
+/* gnutls_peer's server on a free port; its stdin and stdout are data only. */
+static int start_gnutls_server(struct peer_process *pp, const struct test_pki *pki,
+			       const char *priority, int *port)
 {
-	const char *path = getenv("PATH"), *end;
-	char file[PATH_MAX];
-	int len;
-
-	for (; path && *path; path = *end ? end + 1 : end) {
-		end = strchrnul(path, ':');
-		len = snprintf(file, sizeof(file), "%.*s/%s", (int)(end - path), path, name);
-		if (len > 0 && (size_t)len < sizeof(file) && !access(file, X_OK))
-			return 1;
-	}
-	return 0;
-}
-
-#define GNUTLS_MISSING	"gnutls-serv or gnutls-cli not in PATH (Debian: gnutls-bin)"
-
-static int start_gnutls_serv(struct peer_process *pp, const struct test_pki *pki,
-			     const char *priority, int *port)
-{
-	char port_arg[16];
+	char program[PATH_MAX], port_arg[16];
 	char *argv[] = {
-		"gnutls-serv", "--echo", "--port", port_arg,
-		"--x509certfile", (char *)pki->tp_cert, "--x509keyfile", (char *)pki->tp_key,
-		"--priority", (char *)priority, NULL,
+		program, "server", "--port", port_arg, "--priority", (char *)priority,
+		"--cert", (char *)pki->tp_cert, "--key", (char *)pki->tp_key, NULL,
 	};
+	int ret;
 
+	ret = path_beside_self(GNUTLS_PEER, program, sizeof(program));
+	if (ret)
+		return ret;
 	*port = free_loopback_port();
 	if (*port < 0)
 		return *port;
 	snprintf(port_arg, sizeof(port_arg), "%d", *port);
-	return peer_spawn(pp, pki->tp_dir, "gnutls-serv", argv, 1);
+	return peer_spawn(pp, pki->tp_dir, GNUTLS_PEER, argv, 0);
 }
 
-/*
- * gnutls-cli checks the certificate against the CA and the address it
- * connects to, and at the end of its stdin sends close_notify. Its
- * informational lines would go to stdout, among the data.
- */
-static int start_gnutls_cli(struct peer_process *pp, const struct test_pki *pki,
-			    const char *priority, int port)
+/* gnutls_peer's client checks the certificate against the CA and the name. */
+static int start_gnutls_client(struct peer_process *pp, const struct test_pki *pki,
+			       const char *priority, int port)
 {
-	char port_arg[16];
+	char program[PATH_MAX], port_arg[16];
 	char *argv[] = {
-		"gnutls-cli", "--x509cafile", (char *)pki->tp_ca, "--priority", (char *)priority,
-		"--logfile", "/dev/null", "--port", port_arg, "127.0.0.1", NULL,
+		program, "client", "--port", port_arg, "--priority", (char *)priority,
+		"--ca", (char *)pki->tp_ca, "--name", TEST_HOST_NAME, NULL,
 	};
+	int ret;
 
+	ret = path_beside_self(GNUTLS_PEER, program, sizeof(program));
+	if (ret)
+		return ret;
 	snprintf(port_arg, sizeof(port_arg), "%d", port);
-	return peer_spawn(pp, pki->tp_dir, "gnutls-cli", argv, 0);
+	return peer_spawn(pp, pki->tp_dir, GNUTLS_PEER, argv, 0);
+}
+
+/* What GnuTLS negotiated, from the line gnutls_peer logs after its handshake. */
+static void expect_gnutls_negotiated(struct __test_metadata *_metadata,
+				     const struct peer_process *pp, const char *suite)
+{
+	char log[4096], want[128];
+
+	snprintf(want, sizeof(want), GNUTLS_PEER ": TLS1.2 %s\n", suite);
+	EXPECT_NE(NULL, strstr(slurp(pp->pp_log, log, sizeof(log)), want))
+		TH_LOG("%s does not say \"%.*s\"", pp->pp_log, (int)strlen(want) - 1, want);
 }
 
 /*
- * Our client sends a text stream that gnutls-serv echoes, both ways
- * checked, then closes first: gnutls-serv answers our close_notify with
- * its own.
+ * Our client and gnutls_peer's server, BULK_SIZE each way. Then we close
+ * first: the peer answers our close_notify with its own at once, as TLS
+ * 1.2 asks, and exits 0.
  */
-TEST_F_TIMEOUT(gnutls_peer, client_bulk_with_gnutls_serv, 180)
+TEST_F_TIMEOUT(gnutls_peer, client_bulk_with_gnutls_server, 180)
 {
 	FIXTURE_DATA(ktls_peer) *bed = &self->bed;
 	long long started = now_ms();
@@ -2472,15 +2436,10 @@ TEST_F_TIMEOUT(gnutls_peer, client_bulk_with_gnutls_serv, 180)
 	ssize_t n;
 	int port, ret;
 
-	if (!program_in_path("gnutls-serv"))
-		SKIP(return, GNUTLS_MISSING);
-	pattern_init_text(&pattern_to_peer, 0x3000 + variant->suite.kernel_cipher);
-	pattern_from_peer = pattern_to_peer;
-	transfer_init_echo(&tr, text_stream_length(&pattern_to_peer, GNUTLS_ECHO_SIZE));
-
-	ret = start_gnutls_serv(&bed->peer, &bed->pki, variant->priority, &port);
-	ASSERT_EQ(0, ret) TH_LOG("gnutls-serv: %s", strerror(-ret));
-	client_transfer(_metadata, bed, &variant->suite, &tr, started, port, "gnutls-serv");
+	transfer_init(&tr, BULK_SIZE, BULK_SIZE);
+	ret = start_gnutls_server(&bed->peer, &bed->pki, variant->priority, &port);
+	ASSERT_EQ(0, ret) TH_LOG(GNUTLS_PEER ": %s %s", strerror(-ret), GNUTLS_MISSING);
+	client_transfer(_metadata, bed, &variant->suite, &tr, started, port, GNUTLS_PEER);
 
 	ret = ktls_close_notify_fd(bed->conn, bed->sock);
 	EXPECT_EQ(0, ret) TH_LOG("ktls_close_notify_fd: %s", strerror(-ret));
@@ -2489,24 +2448,29 @@ TEST_F_TIMEOUT(gnutls_peer, client_bulk_with_gnutls_serv, 180)
 			       ktls_get_error_detail(bed->conn));
 	EXPECT_EQ(0, extra);
 	EXPECT_EQ(1, ktls_peer_closed(bed->conn)) TH_LOG("the stream ended without close_notify");
+	EXPECT_EQ(0, peer_wait(&bed->peer, STEP_TIMEOUT_MS));
+	expect_gnutls_negotiated(_metadata, &bed->peer, variant->suite.suite);
 	check_tls_stat(_metadata, &bed->stat_before, 1);
 }
 
-TEST_F_TIMEOUT(gnutls_peer, server_bulk_with_gnutls_cli, 180)
+/*
+ * Our server and gnutls_peer's client, BULK_SIZE each way; the client
+ * closes first when its stdin ends (serve_peer_client()).
+ */
+TEST_F_TIMEOUT(gnutls_peer, server_bulk_with_gnutls_client, 180)
 {
 	FIXTURE_DATA(ktls_peer) *bed = &self->bed;
 	long long started = now_ms();
 	struct transfer tr;
 	int port, ret;
 
-	if (!program_in_path("gnutls-cli"))
-		SKIP(return, GNUTLS_MISSING);
-	transfer_init(&tr, SMALL_SIZE, BULK_SIZE);
+	transfer_init(&tr, BULK_SIZE, BULK_SIZE);
 	bed->listener = loopback_listener(&port);
 	ASSERT_LE(0, bed->listener);
-	ret = start_gnutls_cli(&bed->peer, &bed->pki, variant->priority, port);
-	ASSERT_EQ(0, ret) TH_LOG("gnutls-cli: %s", strerror(-ret));
-	serve_peer_client(_metadata, bed, &variant->suite, &tr, started, "gnutls-cli");
+	ret = start_gnutls_client(&bed->peer, &bed->pki, variant->priority, port);
+	ASSERT_EQ(0, ret) TH_LOG(GNUTLS_PEER ": %s %s", strerror(-ret), GNUTLS_MISSING);
+	serve_peer_client(_metadata, bed, &variant->suite, &tr, started, GNUTLS_PEER);
+	expect_gnutls_negotiated(_metadata, &bed->peer, variant->suite.suite);
 }
 
 /* ------------------------------------------------------------ fixture: through ktlsd */

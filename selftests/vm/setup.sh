@@ -41,6 +41,7 @@ host_needs=(
 	"make make"
 	"/usr/include/stdio.h libc6-dev"
 	"/usr/include/linux/tls.h linux-libc-dev"
+	"/usr/include/gnutls/gnutls.h libgnutls28-dev"
 	"/usr/src/linux-source-6.1.tar.xz linux-source-6.1"
 )
 
