@@ -320,6 +320,12 @@ int ktls_attach_ulp(int fd);
  * daemon (which holds the identities) or, when @config is set, in this
  * process. See ktls_upgrade(3).
  */
+enum ktls_upgrade_via {
+	KTLS_VIA_DEFAULT = 0,	/* in process when config is set, else the unix socket */
+	KTLS_VIA_UNIX = 1,	/* ktlsd's unix socket, the fd by SCM_RIGHTS */
+	KTLS_VIA_MODULE = 2,	/* ktlsd.ko: TCP_ULP "ktlsd" and KTLSD_OPT_UPGRADE */
+};
+
 struct ktls_upgrade_opts {
 	enum ktls_role role;
 	const char *peer_name;		/* client: SNI and the name to verify */
@@ -329,6 +335,7 @@ struct ktls_upgrade_opts {
 	int timeout_ms;			/* whole upgrade; 0: 10000 */
 	struct ktls_config *config;	/* in process: identity and trust */
 	const char *socket_path;	/* daemon: NULL for $KTLSD_SOCKET or the default */
+	enum ktls_upgrade_via via;
 };
 
 /* What happened, success or not. Strings are "" when there is nothing to say. */

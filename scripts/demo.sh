@@ -33,4 +33,5 @@ if [ "${DEMO_NATIVE:-0}" = 1 ] || host_has_ktls; then
 fi
 echo "demo: this kernel has no kTLS; booting Debian's 6.12 kernel under qemu"
 selftests/vm/setup.sh >/dev/null
+make -s module VM_KERNELS=6.12
 exec selftests/vm/run-vm.sh 6.12 -- scripts/demo-guest.sh "$certs"

@@ -24,12 +24,8 @@
 /* RFC 5246 6.2.3: a TLS 1.2 record may carry 2048 bytes of expansion. */
 #define DRIVE_MAX_RECORD_BODY	(KTLS_MAX_PLAINTEXT + 2048)
 
-/*
- * Is @fd a connected TCP socket kTLS can take? Then "tls" is attached (no
- * keys yet), so a kernel without kTLS is found before the peer hears
- * anything. Nothing is changed when this fails.
- */
-int ktls_socket_check(int fd)
+/* Is @fd a connected TCP socket kTLS can take? Nothing is changed. */
+int ktls_socket_check_tcp(int fd)
 {
 	struct sockaddr_storage peer;
 	socklen_t len = sizeof(int);
@@ -45,7 +41,18 @@ int ktls_socket_check(int fd)
 	len = sizeof(peer);
 	if (getpeername(fd, (struct sockaddr *)&peer, &len))
 		return -errno;		/* ENOTCONN */
-	return ktls_attach_ulp(fd);
+	return 0;
+}
+
+/*
+ * The checks, then "tls" attached with no keys yet, so that a kernel
+ * without kTLS is found before the peer hears anything.
+ */
+int ktls_socket_check(int fd)
+{
+	int ret = ktls_socket_check_tcp(fd);
+
+	return ret ? ret : ktls_attach_ulp(fd);
 }
 
 /* What ktls_socket_check()'s errno means, for a requester or a log. */

@@ -527,6 +527,8 @@ void ktlsd_msg_put_str(struct ktlsd_msg_builder *b, uint16_t type, const char *s
 int ktlsd_msg_finish(struct ktlsd_msg_builder *b);
 int ktlsd_msg_length(const void *hdr, size_t len);
 int ktlsd_msg_parse(const void *buf, size_t len, uint16_t *type, struct ktlsd_attrs *attrs);
+/* The attributes alone; a netlink message's payload has the same layout. */
+int ktlsd_attrs_parse(const void *buf, size_t len, struct ktlsd_attrs *attrs);
 int ktlsd_attr_u32(const struct ktlsd_attrs *attrs, int type, uint32_t *value);
 int ktlsd_attr_u64(const struct ktlsd_attrs *attrs, int type, uint64_t *value);
 int ktlsd_attr_str(const struct ktlsd_attrs *attrs, int type, char *out, size_t size);
@@ -553,8 +555,23 @@ struct ktls_drive {
 	size_t dv_record_len, dv_record_off;
 };
 
+/* A connected TCP socket: 0, -ENOTSOCK, -ESOCKTNOSUPPORT or -ENOTCONN. */
+int ktls_socket_check_tcp(int fd);
+/* That, then the "tls" ULP attached (-ENOPROTOOPT, -EALREADY). */
 int ktls_socket_check(int fd);
 const char *ktls_socket_check_reason(int err);
+
+/*
+ * upgrade_module.c: ktls_upgrade() through ktlsd.ko. Submit returns 0 when
+ * a blocking socket is done, -EINPROGRESS on an O_NONBLOCK one, else the
+ * refusal with *why. Collect returns 1 with *status once the completion
+ * is on the socket's error queue, 0 before. The result's details come
+ * from the module's record of recent completions, best effort.
+ */
+int ktls_module_submit(int fd, const struct ktls_upgrade_opts *opts, int timeout_ms,
+		       const char **why);
+int ktls_module_collect(int fd, int *status);
+void ktls_module_result(int fd, struct ktls_upgrade_info *info);
 void ktls_drive_init(struct ktls_drive *dv, struct ktls_conn *conn, int fd);
 int ktls_drive_step(struct ktls_drive *dv, short *events);
 void ktls_drive_dispose(struct ktls_drive *dv);

@@ -81,20 +81,14 @@ int ktlsd_msg_length(const void *hdr, size_t len)
 	return (int)m.km_len;
 }
 
-int ktlsd_msg_parse(const void *buf, size_t len, uint16_t *type, struct ktlsd_attrs *attrs)
+int ktlsd_attrs_parse(const void *buf, size_t len, struct ktlsd_attrs *attrs)
 {
 	const uint8_t *p = buf;
 	struct ktlsd_attr_hdr ah;
-	struct ktlsd_msg m;
 	size_t off;
 
 	memset(attrs, 0, sizeof(*attrs));
-	if (len < sizeof(m) || len > KTLSD_MSG_MAX)
-		return -EMSGSIZE;
-	memcpy(&m, p, sizeof(m));
-	if (m.km_len != len || m.km_version != KTLSD_FAMILY_VERSION)
-		return -EBADMSG;
-	for (off = sizeof(m); off < len; off += KTLSD_ATTR_ALIGN(ah.ka_len)) {
+	for (off = 0; off < len; off += KTLSD_ATTR_ALIGN(ah.ka_len)) {
 		if (len - off < sizeof(ah))
 			return -EBADMSG;
 		memcpy(&ah, p + off, sizeof(ah));
@@ -108,6 +102,24 @@ int ktlsd_msg_parse(const void *buf, size_t len, uint16_t *type, struct ktlsd_at
 		attrs->at_value[ah.ka_type] = p + off + sizeof(ah);
 		attrs->at_len[ah.ka_type] = (uint16_t)(ah.ka_len - sizeof(ah));
 	}
+	return 0;
+}
+
+int ktlsd_msg_parse(const void *buf, size_t len, uint16_t *type, struct ktlsd_attrs *attrs)
+{
+	const uint8_t *p = buf;
+	struct ktlsd_msg m;
+	int ret;
+
+	memset(attrs, 0, sizeof(*attrs));
+	if (len < sizeof(m) || len > KTLSD_MSG_MAX)
+		return -EMSGSIZE;
+	memcpy(&m, p, sizeof(m));
+	if (m.km_len != len || m.km_version != KTLSD_FAMILY_VERSION)
+		return -EBADMSG;
+	ret = ktlsd_attrs_parse(p + sizeof(m), len - sizeof(m), attrs);
+	if (ret)
+		return ret;
 	*type = m.km_type;
 	return 0;
 }

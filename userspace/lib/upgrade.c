@@ -2,13 +2,16 @@
 /*
  * ktls_upgrade(): a connected TCP socket in, a kTLS socket out.
  *
- * Two paths behind one call. Through the daemon: the socket travels to
+ * Three paths behind one call. Through the daemon: the socket travels to
  * ktlsd over its unix socket (SCM_RIGHTS) with the request, and the answer
  * comes back on the same connection; the daemon holds the identities and
- * decides by policy. In process: the caller passes a ktls_config and the
- * engine runs here, on the same non-blocking driver the daemon uses.
- * Either way a step never blocks, so the handle suits an event loop, and
- * the blocking call is that loop with poll().
+ * decides by policy. Through ktlsd.ko: the module hands the socket to the
+ * daemon and reports back on the socket itself (upgrade_module.c). In
+ * process: the caller passes a ktls_config and the engine runs here, on
+ * the same non-blocking driver the daemon uses. A step never blocks
+ * (except a module request on a blocking socket, which sleeps in the
+ * kernel), so the handle suits an event loop, and the blocking call is
+ * that loop with poll().
  */
 #include <errno.h>
 #include <stddef.h>
@@ -31,6 +34,7 @@ enum upgrade_state {
 	UPGRADE_SEND_REQUEST,
 	UPGRADE_READ_RESULT,
 	UPGRADE_HANDSHAKE,
+	UPGRADE_MODULE_WAIT,		/* ktlsd.ko has the request */
 	UPGRADE_DONE,
 };
 
@@ -151,6 +155,41 @@ static int upgrade_start_daemon(struct ktls_upgrade *up, const struct ktls_upgra
 	return 0;
 }
 
+static int upgrade_start_module(struct ktls_upgrade *up, const struct ktls_upgrade_opts *opts)
+{
+	int timeout = opts->timeout_ms ? opts->timeout_ms : UPGRADE_DEFAULT_TIMEOUT_MS;
+	const char *why;
+	int ret;
+
+	ret = ktls_module_submit(up->up_fd, opts, timeout, &why);
+	if (ret == -EINPROGRESS) {
+		up->up_state = UPGRADE_MODULE_WAIT;
+		up->up_events = 0;	/* the completion raises POLLERR, always polled for */
+		return 0;
+	}
+	/* No reason given: the daemon's verdict, whose details the module kept. */
+	if (!why) {
+		up->up_info.status = ret;
+		ktls_module_result(up->up_fd, &up->up_info);
+		why = "ktlsd.ko reported the failure";
+	}
+	return upgrade_finish(up, ret, why);
+}
+
+static int upgrade_module_wait(struct ktls_upgrade *up)
+{
+	int status, ret;
+
+	ret = ktls_module_collect(up->up_fd, &status);
+	if (!ret)
+		return -EINPROGRESS;
+	if (ret < 0)
+		return upgrade_finish(up, ret, "reading ktlsd.ko's completion failed");
+	up->up_info.status = status;
+	ktls_module_result(up->up_fd, &up->up_info);
+	return upgrade_finish(up, status, "ktlsd.ko reported the failure");
+}
+
 int ktls_upgrade_start(int fd, const struct ktls_upgrade_opts *opts, struct ktls_upgrade **upp)
 {
 	struct ktls_upgrade *up;
@@ -159,7 +198,8 @@ int ktls_upgrade_start(int fd, const struct ktls_upgrade_opts *opts, struct ktls
 	*upp = NULL;
 	if (!opts || fd < 0 || (opts->role != KTLS_ROLE_CLIENT && opts->role != KTLS_ROLE_SERVER) ||
 	    opts->verify < KTLSD_VERIFY_DEFAULT || opts->verify > KTLSD_VERIFY_NONE ||
-	    opts->timeout_ms < 0)
+	    opts->timeout_ms < 0 || opts->via < KTLS_VIA_DEFAULT || opts->via > KTLS_VIA_MODULE ||
+	    (opts->config && opts->via != KTLS_VIA_DEFAULT))
 		return -EINVAL;
 	up = calloc(1, sizeof(*up));
 	if (!up)
@@ -173,7 +213,11 @@ int ktls_upgrade_start(int fd, const struct ktls_upgrade_opts *opts, struct ktls
 	if (!opts->config)
 		up->up_deadline += UPGRADE_DAEMON_GRACE_MS;
 	*upp = up;
-	return opts->config ? upgrade_start_in_process(up, opts) : upgrade_start_daemon(up, opts);
+	if (opts->config)
+		return upgrade_start_in_process(up, opts);
+	if (opts->via == KTLS_VIA_MODULE)
+		return upgrade_start_module(up, opts);
+	return upgrade_start_daemon(up, opts);
 }
 
 static int upgrade_send_request(struct ktls_upgrade *up)
@@ -315,6 +359,9 @@ int ktls_upgrade_continue(struct ktls_upgrade *up)
 		case UPGRADE_HANDSHAKE:
 			ret = upgrade_handshake(up);
 			break;
+		case UPGRADE_MODULE_WAIT:
+			ret = upgrade_module_wait(up);
+			break;
 		default:
 			return upgrade_finish(up, -EINVAL, "upgrade in a bad state");
 		}
@@ -325,7 +372,10 @@ int ktls_upgrade_continue(struct ktls_upgrade *up)
 
 int ktls_upgrade_poll_fd(const struct ktls_upgrade *up, short *events)
 {
-	*events = up->up_events ? up->up_events : POLLIN;
+	if (up->up_state == UPGRADE_MODULE_WAIT)
+		*events = 0;
+	else
+		*events = up->up_events ? up->up_events : POLLIN;
 	return up->up_daemon >= 0 ? up->up_daemon : up->up_fd;
 }
 
@@ -346,8 +396,9 @@ void ktls_upgrade_free(struct ktls_upgrade *up)
 	if (!up)
 		return;
 	/* Abandoned halfway, the socket must not stay usable (the daemon does the same). */
-	if (up->up_state == UPGRADE_HANDSHAKE) {
-		ktls_drive_dispose(&up->up_drive);
+	if (up->up_state == UPGRADE_HANDSHAKE || up->up_state == UPGRADE_MODULE_WAIT) {
+		if (up->up_state == UPGRADE_HANDSHAKE)
+			ktls_drive_dispose(&up->up_drive);
 		shutdown(up->up_fd, SHUT_RDWR);
 	}
 	if (up->up_daemon >= 0)

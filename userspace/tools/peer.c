@@ -199,8 +199,10 @@ static const struct peer_option_spec peer_option_table[] = {
 	  "fail (and close) unless the kernel takes both directions" },
 	{ "ktlsd", "SOCKET", PEER_FOR_BOTH, PEER_FIELD(po_ktlsd), NULL,
 	  "let ktlsd listening on SOCKET do the handshake (ktls_upgrade(3))" },
+	{ "ktlsd-module", NULL, PEER_FOR_BOTH, PEER_FIELD(po_ktlsd_module), NULL,
+	  "let ktlsd do the handshake, handing it the socket through ktlsd.ko" },
 	{ "identity", "NAME", PEER_FOR_BOTH, PEER_FIELD(po_identity), NULL,
-	  "with --ktlsd: the daemon's identity to use (server: required)" },
+	  "with --ktlsd or --ktlsd-module: the daemon's identity (server: required)" },
 	{ "once", NULL, PEER_FOR_SERVER, PEER_FIELD(po_once), NULL,
 	  "exit after one connection, with its status" },
 	{ "echo", NULL, PEER_FOR_SERVER, PEER_FIELD(po_echo), NULL,
@@ -291,6 +293,11 @@ static int take_operands(struct peer_options *opts, int argc, char **argv)
 /* With --ktlsd the daemon's configuration decides what these would. */
 static int check_ktlsd_combinations(const struct peer_options *opts)
 {
+	if (opts->po_ktlsd && opts->po_ktlsd_module) {
+		fprintf(stderr, "error: --ktlsd and --ktlsd-module are two ways to one daemon; "
+			"choose one\n");
+		return -1;
+	}
 	if (opts->po_cert_count || opts->po_ca || opts->po_groups || opts->po_ciphers ||
 	    opts->po_min_version || opts->po_max_version || opts->po_no_ktls ||
 	    opts->po_verify_client != KTLS_VERIFY_NONE) {
@@ -299,7 +306,8 @@ static int check_ktlsd_combinations(const struct peer_options *opts)
 		return -1;
 	}
 	if (opts->po_role == KTLS_ROLE_SERVER && !opts->po_identity) {
-		fprintf(stderr, "error: the server needs --identity NAME with --ktlsd\n");
+		fprintf(stderr, "error: the server needs --identity NAME with --ktlsd or "
+			"--ktlsd-module\n");
 		return -1;
 	}
 	return 0;
@@ -308,10 +316,11 @@ static int check_ktlsd_combinations(const struct peer_options *opts)
 /* What getopt cannot check: options that only make sense together. */
 static int check_combinations(const struct peer_options *opts)
 {
-	if (opts->po_ktlsd)
+	if (opts->po_ktlsd || opts->po_ktlsd_module)
 		return check_ktlsd_combinations(opts);
 	if (opts->po_identity) {
-		fprintf(stderr, "error: --identity names one of ktlsd's; it needs --ktlsd\n");
+		fprintf(stderr, "error: --identity names one of ktlsd's; it needs --ktlsd or "
+			"--ktlsd-module\n");
 		return -1;
 	}
 	if (opts->po_cert_count != opts->po_key_count) {
@@ -814,8 +823,9 @@ static void session_report_handshake(const struct peer_session *s, const char *k
 }
 
 /*
- * --ktlsd: the daemon does the handshake and installs kTLS; this process
- * never holds a key, so there is no engine state here from now on.
+ * --ktlsd and --ktlsd-module: the daemon does the handshake and installs
+ * kTLS; this process never holds a key, so there is no engine state here
+ * from now on.
  */
 static int session_upgrade_through_ktlsd(struct peer_session *s)
 {
@@ -828,6 +838,7 @@ static int session_upgrade_through_ktlsd(struct peer_session *s)
 		.identity = opts->po_identity,
 		.verify = opts->po_insecure ? KTLSD_VERIFY_NONE : KTLSD_VERIFY_DEFAULT,
 		.socket_path = opts->po_ktlsd,
+		.via = opts->po_ktlsd_module ? KTLS_VIA_MODULE : KTLS_VIA_DEFAULT,
 	};
 	struct ktls_upgrade_info info;
 	char alpn[PEER_FIELD_MAX], peer[PEER_FIELD_MAX];
@@ -845,9 +856,10 @@ static int session_upgrade_through_ktlsd(struct peer_session *s)
 	format_field(alpn, sizeof(alpn), info.alpn, false);
 	format_field(peer, sizeof(peer), info.peer_subject, true);
 	fprintf(stderr, "handshake: version=%s cipher=%s group=%s sigalg=- alpn=%s peer=%s "
-		"ktls=tx+rx via=ktlsd\n",
-		info.version == KTLS_VERSION_TLS13 ? "TLSv1.3" : "TLSv1.2", or_dash(info.cipher),
-		or_dash(info.group), alpn, peer);
+		"ktls=tx+rx via=%s\n",
+		info.version == KTLS_VERSION_TLS13 ? "TLSv1.3" :
+		info.version == KTLS_VERSION_TLS12 ? "TLSv1.2" : "-", or_dash(info.cipher),
+		or_dash(info.group), alpn, peer, opts->po_ktlsd_module ? "ktlsd.ko" : "ktlsd");
 	fflush(stderr);
 	return 0;
 }
@@ -1242,7 +1254,7 @@ int peer_run(struct ktls_conn *conn, int sock, const struct peer_options *opts)
 	setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
 	status = session_init(&s, conn, sock, opts);
-	if (status == PEER_EXIT_OK && opts->po_ktlsd) {
+	if (status == PEER_EXIT_OK && (opts->po_ktlsd || opts->po_ktlsd_module)) {
 		if (session_upgrade_through_ktlsd(&s))
 			status = PEER_EXIT_FAILURE;
 		else

@@ -43,6 +43,7 @@ struct peer_options {
 	bool po_echo;
 	const char *po_ktlsd;		/* --ktlsd SOCKET: the daemon does the handshake */
 	const char *po_identity;	/* --identity NAME: one of the daemon's */
+	bool po_ktlsd_module;		/* --ktlsd-module: the daemon, through ktlsd.ko */
 	/* operands: client HOST PORT, server PORT */
 	const char *po_host;
 	const char *po_port;
