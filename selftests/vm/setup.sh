@@ -37,6 +37,7 @@ host_needs=(
 	"gcc gcc"
 	"gcc-12 gcc-12"
 	"pahole dwarves"
+	"sparse sparse"
 	"/usr/lib/x86_64-linux-gnu/libelf.so.1 libelf1"
 	"make make"
 	"/usr/include/stdio.h libc6-dev"
