@@ -20,6 +20,7 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/list.h>
+#include <linux/notifier.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -54,6 +55,7 @@ enum ktlsd_end {
 	KTLSD_END_DAEMON,	/* KTLSD_CMD_DONE: ok or failed */
 	KTLSD_END_TIMEOUT,	/* the module's timer */
 	KTLSD_END_CANCEL,	/* signal, close, namespace exit */
+	KTLSD_END_ABORT,	/* the accepting daemon's socket went away */
 };
 
 /* The result strings of KTLSD_CMD_DONE, in the order of ktlsd_result_text. */
@@ -121,6 +123,12 @@ struct ktlsd_req {
 	bool			kr_nonblock;
 	bool			kr_switched;	/* the daemon set the next ULP; under lock_sock */
 	bool			kr_finished;	/* completion side effects done */
+	/*
+	 * The netlink port that accepted the request, under kn_lock; set with
+	 * the ACCEPTED state. Its namespace is the request's: ACCEPT only
+	 * takes requests of the caller's namespace.
+	 */
+	u32			kr_daemon_portid;
 	unsigned long		kr_deadline;	/* jiffies */
 	struct delayed_work	kr_timeout;
 	wait_queue_head_t	kr_wait;
@@ -159,8 +167,10 @@ struct ktlsd_net {
 
 /* ktlsd_main.c */
 struct ktlsd_net *ktlsd_net(const struct net *net);
-struct ktlsd_req *ktlsd_req_accept_next(struct ktlsd_net *kn, struct file **filep);
+struct ktlsd_req *ktlsd_req_accept_next(struct ktlsd_net *kn, u32 portid,
+					struct file **filep);
 struct ktlsd_req *ktlsd_req_find_pending(struct ktlsd_net *kn, u64 id);
+void ktlsd_req_abort_port(struct ktlsd_net *kn, u32 portid);
 bool ktlsd_req_complete(struct ktlsd_req *req, int status, enum ktlsd_end how,
 			struct ktlsd_result *result);
 void ktlsd_req_put(struct ktlsd_req *req);
@@ -169,6 +179,7 @@ void ktlsd_result_free(struct ktlsd_result *result);
 
 /* ktlsd_netlink.c */
 extern struct genl_family ktlsd_genl_family;
+extern struct notifier_block ktlsd_nl_release_notifier;
 void ktlsd_nl_notify_ready(struct net *net, struct ktlsd_req *req);
 void ktlsd_nl_notify_done(struct net *net, struct ktlsd_record *rec);
 bool ktlsd_nl_has_daemon(struct net *net);

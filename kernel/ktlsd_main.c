@@ -21,6 +21,7 @@
 #include <linux/file.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/netlink.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sock_diag.h>
@@ -245,6 +246,7 @@ static void ktlsd_count_end_locked(struct ktlsd_stats *stats, int status,
 		stats->ks_cancelled++;
 		break;
 	case KTLSD_END_DAEMON:
+	case KTLSD_END_ABORT:
 	default:
 		stats->ks_failed++;
 		break;
@@ -396,6 +398,7 @@ static void ktlsd_req_timeout(struct work_struct *work)
 /**
  * ktlsd_req_accept_next - hand the oldest queued request to a daemon
  * @kn: the daemon's namespace
+ * @portid: the daemon's netlink port, whose release aborts the request
  * @filep: set to the socket's file, with a reference for the caller
  *
  * A request whose socket is being closed is skipped: its close hook is
@@ -404,7 +407,7 @@ static void ktlsd_req_timeout(struct work_struct *work)
  * Return: the request, now ACCEPTED, with a reference for the caller; or
  * NULL when none is queued.
  */
-struct ktlsd_req *ktlsd_req_accept_next(struct ktlsd_net *kn,
+struct ktlsd_req *ktlsd_req_accept_next(struct ktlsd_net *kn, u32 portid,
 					struct file **filep)
 {
 	struct ktlsd_req *req;
@@ -415,6 +418,7 @@ struct ktlsd_req *ktlsd_req_accept_next(struct ktlsd_net *kn,
 			continue;
 		list_move_tail(&req->kr_list, &kn->kn_accepted);
 		WRITE_ONCE(req->kr_state, KTLSD_REQ_ACCEPTED);
+		req->kr_daemon_portid = portid;
 		refcount_inc(&req->kr_ref);
 		spin_unlock(&kn->kn_lock);
 		*filep = req->kr_file;
@@ -422,6 +426,44 @@ struct ktlsd_req *ktlsd_req_accept_next(struct ktlsd_net *kn,
 	}
 	spin_unlock(&kn->kn_lock);
 	return NULL;
+}
+
+/* The first request @portid accepted and has not answered, with a reference. */
+static struct ktlsd_req *ktlsd_req_find_accepted_by(struct ktlsd_net *kn,
+						    u32 portid)
+{
+	struct ktlsd_req *req;
+
+	spin_lock(&kn->kn_lock);
+	list_for_each_entry(req, &kn->kn_accepted, kr_list) {
+		if (req->kr_daemon_portid != portid)
+			continue;
+		refcount_inc(&req->kr_ref);
+		spin_unlock(&kn->kn_lock);
+		return req;
+	}
+	spin_unlock(&kn->kn_lock);
+	return NULL;
+}
+
+/**
+ * ktlsd_req_abort_port - end the requests a vanished daemon had accepted
+ * @kn: the namespace of the released netlink socket
+ * @portid: its port
+ *
+ * Each request @portid accepted ends with -ECONNABORTED, and its socket is
+ * shut down: the daemon may have sent part of a handshake on it. Queued
+ * requests stay queued for the next daemon (or their timeout). Sleeps.
+ */
+void ktlsd_req_abort_port(struct ktlsd_net *kn, u32 portid)
+{
+	struct ktlsd_req *req;
+
+	/* Each completion takes the request off the list: this ends. */
+	while ((req = ktlsd_req_find_accepted_by(kn, portid))) {
+		ktlsd_req_complete(req, -ECONNABORTED, KTLSD_END_ABORT, NULL);
+		ktlsd_req_put(req);
+	}
 }
 
 /**
@@ -862,11 +904,16 @@ static int __init ktlsd_init(void)
 	err = genl_register_family(&ktlsd_genl_family);
 	if (err)
 		goto out_unregister_pernet;
-	err = tcp_register_ulp(&ktlsd_ulp_ops);
+	err = netlink_register_notifier(&ktlsd_nl_release_notifier);
 	if (err)
 		goto out_unregister_family;
+	err = tcp_register_ulp(&ktlsd_ulp_ops);
+	if (err)
+		goto out_unregister_notifier;
 	return 0;
 
+out_unregister_notifier:
+	netlink_unregister_notifier(&ktlsd_nl_release_notifier);
 out_unregister_family:
 	genl_unregister_family(&ktlsd_genl_family);
 out_unregister_pernet:
@@ -884,6 +931,7 @@ out_destroy_wq:
 static void __exit ktlsd_exit(void)
 {
 	tcp_unregister_ulp(&ktlsd_ulp_ops);
+	netlink_unregister_notifier(&ktlsd_nl_release_notifier);
 	genl_unregister_family(&ktlsd_genl_family);
 	unregister_pernet_subsys(&ktlsd_net_ops);
 	destroy_workqueue(ktlsd_wq);

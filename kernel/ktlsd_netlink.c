@@ -117,12 +117,18 @@ static int ktlsd_nl_put_result(struct sk_buff *skb,
 	return 0;
 }
 
-/* Milliseconds left before the module's timeout, as of now. */
+/*
+ * Milliseconds left before the module's timeout, as of now. The deadline
+ * was rounded up to a whole jiffy, so what is left can round to more than
+ * the timeout asked for: never say more than that.
+ */
 static u32 ktlsd_nl_time_left(const struct ktlsd_req *req)
 {
 	long left = (long)(req->kr_deadline - jiffies);
 
-	return left > 0 ? jiffies_to_msecs(left) : 0;
+	if (left <= 0)
+		return 0;
+	return min_t(u32, jiffies_to_msecs(left), req->kr_info.ki_timeout_ms);
 }
 
 /*
@@ -228,8 +234,18 @@ static int ktlsd_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
 	size_t size;
 	int fd, err;
 
-	req = ktlsd_req_accept_next(kn, &file);
+	/*
+	 * The descriptor first: a daemon out of descriptors gets EMFILE with
+	 * every request still queued, to ACCEPT again once it closed some.
+	 */
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		NL_SET_ERR_MSG(info->extack, "no descriptor free for the socket");
+		return fd;
+	}
+	req = ktlsd_req_accept_next(kn, info->snd_portid, &file);
 	if (!req) {
+		put_unused_fd(fd);
 		NL_SET_ERR_MSG(info->extack, "no request is queued");
 		return -ENOENT;
 	}
@@ -240,35 +256,55 @@ static int ktlsd_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(size, GFP_KERNEL);
 	if (!msg)
 		goto out_complete;
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		err = fd;
-		goto out_free_msg;
-	}
 	err = ktlsd_nl_put_request(msg, info->snd_portid, info->snd_seq, 0,
 				   KTLSD_CMD_ACCEPT, req, NULL, &view);
 	if (err)
-		goto out_put_fd;
+		goto out_free_msg;
 	/* The message is in place: the socket goes to the caller now. */
 	err = -EMSGSIZE;
 	if (nla_put_s32(msg, KTLSD_A_SOCKFD, fd))
-		goto out_put_fd;
+		goto out_free_msg;
 	nlmsg_end(msg, nlmsg_hdr(msg));
 	fd_install(fd, file);
 	ktlsd_req_put(req);
 	return genlmsg_reply(msg, info);
 
-out_put_fd:
-	put_unused_fd(fd);
 out_free_msg:
 	nlmsg_free(msg);
 out_complete:
+	put_unused_fd(fd);
 	fput(file);
 	/* Accepted but never handed over: end it rather than lose it. */
 	ktlsd_req_complete(req, -EIO, KTLSD_END_DAEMON, NULL);
 	ktlsd_req_put(req);
 	return err;
 }
+
+/*
+ * A generic netlink socket was released: a daemon that closed its socket
+ * or died. Whatever it accepted will never be answered, so it ends now
+ * rather than at its timeout. The chain is a blocking one, called from
+ * the socket's release in process context, so completing (which sleeps
+ * for the socket lock) is done right here rather than from a work item:
+ * that keeps short the time in which the port, already unhashed, could
+ * be bound again by a new socket whose accepts would be taken for the
+ * old one's (autobind picks the binder's pid or a fresh negative port,
+ * so only an explicit bind to that very port could).
+ */
+static int ktlsd_nl_release_event(struct notifier_block *nb,
+				  unsigned long event, void *ptr)
+{
+	const struct netlink_notify *notify = ptr;
+
+	if (event != NETLINK_URELEASE || notify->protocol != NETLINK_GENERIC)
+		return NOTIFY_DONE;
+	ktlsd_req_abort_port(ktlsd_net(notify->net), notify->portid);
+	return NOTIFY_DONE;
+}
+
+struct notifier_block ktlsd_nl_release_notifier = {
+	.notifier_call	= ktlsd_nl_release_event,
+};
 
 static int ktlsd_nl_done_doit(struct sk_buff *skb, struct genl_info *info)
 {

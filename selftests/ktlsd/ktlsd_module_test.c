@@ -8,9 +8,10 @@
  * answers DONE without any handshake, so every path of the module is
  * driven directly: success and daemon errnos, refusals (no daemon, not
  * connected, not TCP, a second request, a bad request), the module's
- * timeout, a signal, a close, the non-blocking form's error queue, the
- * counters and the dump, two network namespaces, module unload with a
- * request pending, and 1,000 upgrades in flight at once.
+ * timeout, a signal, a close, the acceptor going away after ACCEPT or
+ * before it, ACCEPT out of descriptors, the non-blocking form's error
+ * queue, the counters and the dump, two network namespaces, module unload
+ * with a request pending, and 1,000 upgrades in flight at once.
  *
  * Every TCP pair lingers 0 on close: a socket closed with the ULP still
  * attached is then destroyed at once (RST) and gives its module reference
@@ -858,6 +859,95 @@ TEST_F(ktlsd_module, close_pending)
 	EXPECT_EQ(stats_errno(&stats0, ECANCELED) + 1, stats_errno(&stats1, ECANCELED));
 	EXPECT_EQ(0, stats1.u64[KTLSD_A_STATS_IN_FLIGHT]);
 	EXPECT_EQ(-ENOENT, nl_accept(&self->nl, &acc));
+}
+
+/*
+ * The acceptor's netlink socket goes away after ACCEPT (a daemon that
+ * died): the requester gets ECONNABORTED at once, not at its timeout,
+ * and its socket is shut down, as the daemon may have begun a handshake.
+ */
+TEST_F(ktlsd_module, daemon_gone)
+{
+	struct reply acc, stats0, stats1;
+	long long start;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, nl_stats(&self->nl, &stats0));
+	ASSERT_EQ(0, set_ulp(self->client));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* The acceptor's sockets are released only when no copy is left. */
+		close(nl_socket_get_fd(self->nl.cmd));
+		close(nl_socket_get_fd(self->nl.ready));
+		_exit(-upgrade(self->client, 60000));
+	}
+	ASSERT_EQ(0, nl_accept_wait(&self->nl, &acc));
+	/* Only the netlink sockets close; the accepted descriptor stays open. */
+	start = now_ms();
+	acceptor_close(&self->nl);
+	EXPECT_EQ(ECONNABORTED, child_status(pid));
+	EXPECT_GT(5000, now_ms() - start);
+	EXPECT_EQ(0, recv(self->client, &c, 1, MSG_DONTWAIT));
+	EXPECT_EQ(-1, send(self->client, "x", 1, MSG_NOSIGNAL));
+	EXPECT_EQ(EPIPE, errno);
+	close((int)acc.u64[KTLSD_A_SOCKFD]);
+	ASSERT_EQ(0, acceptor_open(&self->nl, true));
+	EXPECT_EQ(-ENOENT, nl_done(&self->nl, acc.u64[KTLSD_A_REQUEST_ID], 0, NULL));
+	ASSERT_EQ(0, nl_stats(&self->nl, &stats1));
+	EXPECT_EQ(stats0.u64[KTLSD_A_STATS_FAILED] + 1, stats1.u64[KTLSD_A_STATS_FAILED]);
+	EXPECT_EQ(stats_errno(&stats0, ECONNABORTED) + 1, stats_errno(&stats1, ECONNABORTED));
+	EXPECT_EQ(0, stats1.u64[KTLSD_A_STATS_IN_FLIGHT]);
+}
+
+/* A queued request outlives a daemon that goes away: the next one takes it. */
+TEST_F(ktlsd_module, daemon_gone_queued)
+{
+	struct sock_extended_err ee;
+	struct reply acc;
+
+	ASSERT_EQ(0, set_ulp(self->client));
+	ASSERT_EQ(0, set_nonblock(self->client));
+	ASSERT_EQ(-EINPROGRESS, upgrade(self->client, 0));
+	acceptor_close(&self->nl);
+	ASSERT_EQ(0, acceptor_open(&self->nl, true));
+	ASSERT_EQ(0, nl_accept(&self->nl, &acc));
+	EXPECT_EQ(cookie_of(self->client), acc.u64[KTLSD_A_SOCK_COOKIE]);
+	EXPECT_EQ(0, nl_done(&self->nl, acc.u64[KTLSD_A_REQUEST_ID], 0, NULL));
+	ASSERT_EQ(0, read_completion(self->client, &ee, 5000));
+	EXPECT_EQ(0, ee.ee_errno);
+	close((int)acc.u64[KTLSD_A_SOCKFD]);
+}
+
+/*
+ * ACCEPT by a daemon with no descriptor free is EMFILE, and the request
+ * stays queued for its next ACCEPT instead of failing.
+ */
+TEST_F(ktlsd_module, accept_emfile)
+{
+	struct rlimit saved, none;
+	struct sock_extended_err ee;
+	struct reply acc;
+	int ret;
+
+	ASSERT_EQ(0, set_ulp(self->client));
+	ASSERT_EQ(0, set_nonblock(self->client));
+	ASSERT_EQ(-EINPROGRESS, upgrade(self->client, 0));
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &saved));
+	/* Below every descriptor open here: no new one can be had. */
+	none = saved;
+	none.rlim_cur = 3;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &none));
+	ret = nl_accept(&self->nl, &acc);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &saved));
+	EXPECT_EQ(-EMFILE, ret);
+	ASSERT_EQ(0, nl_accept(&self->nl, &acc));
+	EXPECT_EQ(cookie_of(self->client), acc.u64[KTLSD_A_SOCK_COOKIE]);
+	EXPECT_EQ(0, nl_done(&self->nl, acc.u64[KTLSD_A_REQUEST_ID], 0, NULL));
+	ASSERT_EQ(0, read_completion(self->client, &ee, 5000));
+	EXPECT_EQ(0, ee.ee_errno);
+	close((int)acc.u64[KTLSD_A_SOCKFD]);
 }
 
 /* The non-blocking form completes on the error queue. */

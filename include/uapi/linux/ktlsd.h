@@ -32,7 +32,10 @@ enum ktlsd_verify {
 	KTLSD_VERIFY_NONE = 3,
 };
 
-/* Field limits; a longer field is refused with EMSGSIZE. */
+/*
+ * Field limits. A field without its NUL within the limit is refused:
+ * EMSGSIZE by ktlsd's unix protocol, EINVAL by KTLSD_OPT_UPGRADE.
+ */
 #define KTLSD_PEER_NAME_MAX	255	/* a DNS name or an IP literal */
 #define KTLSD_ALPN_MAX		255	/* comma-separated protocol list */
 #define KTLSD_IDENTITY_MAX	63
