@@ -39,7 +39,7 @@ VM_GNUTLS_LIBS		:= $(shell $(PKG_CONFIG) --libs gnutls)
 # The scripts find the cache through VM_DIR (their default is build/vm).
 VM_ENV			= VM_DIR=$(abspath $(VM_DIR))
 
-.PHONY: vm-setup selftests vmcheck module
+.PHONY: vm-setup selftests vmcheck module module-install
 
 vm-setup:
 	$(VM_ENV) selftests/vm/setup.sh
@@ -59,13 +59,20 @@ VM_MODULE_SRCS		= Kbuild $(wildcard kernel/*.c kernel/*.h) include/uapi/linux/kt
 # sparse checks each file kbuild compiles, when it is installed.
 VM_MODULE_SPARSE	:= $(if $(shell command -v sparse),C=1)
 
+# The release a KDIR is for: <release> of /lib/modules/<release>/build
+# (what uname -r says; Debian's headers may record another string), or
+# what the tree itself records.
+module_release = case "$(KDIR)" in */lib/modules/*/build|*/lib/modules/*/build/) \
+	basename "$$(dirname "$(KDIR)")";; *) cat "$(KDIR)/include/config/kernel.release";; esac
+
+# KDIR=<a kernel build tree> builds for that kernel alone instead of the
+# test-bed ones: KDIR=/lib/modules/$(uname -r)/build for the running kernel
+# (Debian: linux-headers-$(uname -r)). module-install installs that build
+# under /lib/modules/<release>/updates and runs depmod (root).
 module:
-	@set -e; for k in $(VM_KERNELS); do \
-		v=$$(basename "$$(readlink -f $(VM_DIR)/kernels/$$k)"); \
-		kdir=$(VM_DIR)/kernels/$$v/lib/modules/$$v/build; \
-		if [ ! -d "$$kdir" ]; then \
-			echo "module: no headers for kernel $$k; run 'make vm-setup'" >&2; exit 1; \
-		fi; \
+	@set -e; \
+	build_one() { \
+		kdir=$$1; v=$$2; \
 		out=$(VM_MODULE_DIR)/$$v; \
 		mkdir -p $$out/kernel $$out/include/uapi/linux; \
 		for f in $(VM_MODULE_SRCS); do ln -sfn $(CURDIR)/$$f $$out/$$f; done; \
@@ -73,7 +80,22 @@ module:
 		MAKEFLAGS= $(MAKE) --no-print-directory -C $$kdir M=$$out W=1 $(VM_MODULE_SPARSE) modules >$$out/build.log 2>&1 || \
 			{ cat $$out/build.log >&2; exit 1; }; \
 		if grep -E 'warning:|error:' $$out/build.log >&2; then exit 1; fi; \
+	}; \
+	if [ -n "$(KDIR)" ]; then build_one "$(KDIR)" "$$($(module_release))"; exit 0; fi; \
+	for k in $(VM_KERNELS); do \
+		v=$$(basename "$$(readlink -f $(VM_DIR)/kernels/$$k)"); \
+		kdir=$(VM_DIR)/kernels/$$v/lib/modules/$$v/build; \
+		if [ ! -d "$$kdir" ]; then \
+			echo "module: no headers for kernel $$k; run 'make vm-setup'" >&2; exit 1; \
+		fi; \
+		build_one "$$kdir" "$$v"; \
 	done
+
+module-install: module
+	@test -n "$(KDIR)" || { echo "module-install: name the kernel with KDIR=/lib/modules/<release>/build" >&2; exit 1; }
+	v=$$($(module_release)); \
+	MAKEFLAGS= $(MAKE) --no-print-directory -C $(KDIR) M=$(VM_MODULE_DIR)/$$v INSTALL_MOD_DIR=updates modules_install && \
+	depmod "$$v"
 
 # ktlsd_module_test is its own daemon: it speaks the module's family
 # through libnl-genl-3.
