@@ -37,7 +37,8 @@ INIH_LIBS	:= $(shell $(PKG_CONFIG) --libs inih)
 KTLSD_SRCS	:= $(filter-out userspace/ktlsd/main.c,$(wildcard userspace/ktlsd/*.c))
 KTLSD_OBJS	:= $(KTLSD_SRCS:%.c=$(BUILD)/obj/%.o)
 KTLSD_BIN	:= $(BUILD)/bin/ktlsd
-# netlink.c, the ktlsd.ko frontend, speaks generic netlink through libnl.
+# netlink.c, the ktlsd.ko frontend, speaks generic netlink through libnl
+# (genl.c, the channel it shares with handshake_nl.c).
 KTLSD_NL_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0)
 KTLSD_NL_LIBS	:= $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
 
@@ -83,6 +84,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/userspace/tests/%.o $(BUILD)/obj/userspace/tests/
 	$(CC) $(CFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
 $(BUILD)/obj/userspace/ktlsd/netlink.o: CPPFLAGS += $(KTLSD_NL_CFLAGS)
+$(BUILD)/obj/userspace/ktlsd/genl.o: CPPFLAGS += $(KTLSD_NL_CFLAGS)
 # handshake_nl.c, the kernel's own handshake family, too.
 $(BUILD)/obj/userspace/ktlsd/handshake_nl.o: CPPFLAGS += $(KTLSD_NL_CFLAGS)
 

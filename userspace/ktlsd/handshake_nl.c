@@ -17,10 +17,11 @@
  * in ktlsd.conf names the certificates (ktlsd_handshake_config()). PSK is
  * not offered by the engine and is refused with EOPNOTSUPP.
  *
- * As in netlink.c, two sockets: one joined to the group, in the epoll set
- * and only drained, and one for ACCEPT and DONE, each answered by the
- * kernel before the system call returns. DONE names the socket by our
- * descriptor, so it is sent before the job closes that (job.c).
+ * As for ktlsd.ko, the channel of genl.c carries the requests: two
+ * sockets, one joined to the group, in the epoll set and only drained,
+ * and one for ACCEPT and DONE, each answered by the kernel before the
+ * system call returns. DONE names the socket by our descriptor, so it is
+ * sent before the job closes that (job.c).
  *
  * The family's constants are written out here from its spec
  * (Documentation/netlink/specs/handshake.yaml): the build host's headers
@@ -31,17 +32,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <syslog.h>
 #include <unistd.h>
 
-#include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 
 #include "daemon.h"
+#include "genl.h"
 
 #define HS_FAMILY_NAME		"handshake"
 #define HS_FAMILY_VERSION	1
@@ -90,9 +88,6 @@ enum {
 	HS_CMD_DONE = 3,
 };
 
-/* An answer the kernel owes at once; longer means something is wrong. */
-#define HS_REPLY_TIMEOUT_S	5
-
 /* What one ACCEPT handed over. */
 struct hs_accepted {
 	int ha_got;			/* a reply came */
@@ -106,23 +101,8 @@ struct hs_accepted {
 	int ha_peername_too_long;
 };
 
-/* One request and its answer. */
-struct hs_transaction {
-	int tr_done;
-	int tr_errno;			/* the kernel's, negative; 0: acknowledged */
-	struct hs_accepted *tr_accepted;	/* ACCEPT's reply goes here */
-};
-
 struct ktlsd_handshake {
-	struct nl_sock *hs_ready;	/* joined to "tlshd", in the epoll set */
-	struct nl_sock *hs_req;		/* ACCEPT and DONE */
-	struct nl_cb *hs_cb;		/* hs_req's callbacks, on hs_tr */
-	struct hs_transaction hs_tr;
-	int hs_family;
-	struct ktlsd_watch hs_watch;
-	int hs_paused;			/* a cap or an error stopped the last pass */
-	int hs_in_pass;
-	int hs_last_err;		/* ACCEPT's last failure, logged once */
+	struct ktlsd_genl_channel hs_ch;
 };
 
 /* ---- which engine config a request runs with ---- */
@@ -206,11 +186,12 @@ static int hs_request(const struct ktlsd_conf *conf, const struct hs_accepted *h
 
 /* ---- one request, one answer ---- */
 
-static void hs_accept_parse(struct nlmsghdr *nlh, struct hs_accepted *ha)
+static void hs_accept_parse(struct nlmsghdr *nlh, void *reply)
 {
 	struct nlattr *tb[HS_A_ACCEPT_MAX + 1], *x509[HS_A_X509_MAX + 1];
+	struct hs_accepted *ha = reply;
 
-	if (genlmsg_parse(nlh, 0, tb, HS_A_ACCEPT_MAX, NULL))
+	if (ha->ha_got || genlmsg_parse(nlh, 0, tb, HS_A_ACCEPT_MAX, NULL))
 		return;
 	ha->ha_got = 1;
 	if (tb[HS_A_ACCEPT_SOCKFD])
@@ -234,76 +215,6 @@ static void hs_accept_parse(struct nlmsghdr *nlh, struct hs_accepted *ha)
 		ha->ha_peername_too_long = 1;
 }
 
-static int hs_on_valid(struct nl_msg *msg, void *arg)
-{
-	struct hs_transaction *tr = arg;
-
-	/* libnl asks for an ACK on every request: the reply comes before it */
-	if (tr->tr_accepted && !tr->tr_accepted->ha_got)
-		hs_accept_parse(nlmsg_hdr(msg), tr->tr_accepted);
-	return NL_OK;
-}
-
-static int hs_on_ack(struct nl_msg *msg, void *arg)
-{
-	struct hs_transaction *tr = arg;
-
-	tr->tr_done = 1;
-	return NL_STOP;
-}
-
-static int hs_on_error(struct sockaddr_nl *from, struct nlmsgerr *err, void *arg)
-{
-	struct hs_transaction *tr = arg;
-
-	tr->tr_errno = err->error < 0 ? err->error : -EPROTO;
-	tr->tr_done = 1;
-	return NL_STOP;
-}
-
-/* Sends @msg (and frees it); 0 once acknowledged, else a negative errno. */
-static int hs_transact(struct ktlsd_handshake *hs, struct nl_msg *msg, struct hs_accepted *ha)
-{
-	struct hs_transaction *tr = &hs->hs_tr;
-	int ret;
-
-	memset(tr, 0, sizeof(*tr));
-	tr->tr_accepted = ha;
-	ret = nl_send_auto(hs->hs_req, msg);
-	nlmsg_free(msg);
-	if (ret < 0) {
-		ktlsd_log(LOG_ERR, "handshake: send: %s", nl_geterror(ret));
-		return -ECOMM;
-	}
-	while (!tr->tr_done) {
-		ret = nl_recvmsgs_report(hs->hs_req, hs->hs_cb);
-		if (tr->tr_done)
-			break;
-		if (ret < 0) {
-			ktlsd_log(LOG_ERR, "handshake: receive: %s", nl_geterror(ret));
-			return -ECOMM;
-		}
-		if (!ret) {
-			ktlsd_log(LOG_ERR, "handshake: no answer from the kernel in %d s",
-				  HS_REPLY_TIMEOUT_S);
-			return -ETIMEDOUT;
-		}
-	}
-	return tr->tr_errno;
-}
-
-static struct nl_msg *hs_message(struct ktlsd_handshake *hs, uint8_t cmd)
-{
-	struct nl_msg *msg = nlmsg_alloc();
-
-	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, hs->hs_family, 0, 0, cmd,
-				HS_FAMILY_VERSION)) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	return msg;
-}
-
 /*
  * DONE for the socket we hold as @sock. The status is a positive errno on
  * the wire; no remote-auth goes with it, as no peer identity is kept in a
@@ -317,7 +228,7 @@ void ktlsd_handshake_done(struct ktlsd_daemon *d, int sock, const struct ktls_up
 
 	if (!hs || sock < 0)
 		return;
-	msg = hs_message(hs, HS_CMD_DONE);
+	msg = ktlsd_genl_message(&hs->hs_ch, HS_CMD_DONE);
 	if (!msg) {
 		ktlsd_log(LOG_ERR, "handshake: DONE: %s", strerror(ENOMEM));
 		return;
@@ -328,7 +239,7 @@ void ktlsd_handshake_done(struct ktlsd_daemon *d, int sock, const struct ktls_up
 		ktlsd_log(LOG_ERR, "handshake: DONE: %s", strerror(EMSGSIZE));
 		return;
 	}
-	ret = hs_transact(hs, msg, NULL);
+	ret = ktlsd_genl_transact(&hs->hs_ch, msg, NULL, NULL);
 	/* EBUSY: the consumer cancelled the request (its own timeout) meanwhile */
 	if (ret)
 		ktlsd_log(ret == -EBUSY ? LOG_INFO : LOG_WARNING, "handshake: DONE: %s%s",
@@ -352,27 +263,6 @@ static void hs_refuse(struct ktlsd_daemon *d, const struct hs_accepted *ha, int 
 
 /* ---- accepting ---- */
 
-static void hs_accept_failed(struct ktlsd_handshake *hs, int err)
-{
-	if (err == hs->hs_last_err)
-		return;
-	hs->hs_last_err = err;
-	switch (err) {
-	case -EMFILE:
-	case -ENFILE:
-		ktlsd_log(LOG_WARNING, "handshake: ACCEPT: %s: kernel requests wait until a "
-			  "request in flight ends", strerror(-err));
-		return;
-	case -EPERM:
-		ktlsd_log(LOG_ERR, "handshake: ACCEPT: %s: the kernel's requests need "
-			  "CAP_NET_ADMIN", strerror(-err));
-		return;
-	default:
-		ktlsd_log(LOG_ERR, "handshake: ACCEPT: %s", strerror(-err));
-		return;
-	}
-}
-
 /* One ACCEPT: 0 and a job started (or refused), -EAGAIN: none queued. */
 static int hs_accept_one(struct ktlsd_daemon *d)
 {
@@ -383,14 +273,14 @@ static int hs_accept_one(struct ktlsd_daemon *d)
 	const char *why;
 	int ret;
 
-	msg = hs_message(hs, HS_CMD_ACCEPT);
+	msg = ktlsd_genl_message(&hs->hs_ch, HS_CMD_ACCEPT);
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_u32(msg, HS_A_ACCEPT_HANDLER_CLASS, HS_HANDLER_CLASS_TLSHD)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	ret = hs_transact(hs, msg, &ha);
+	ret = ktlsd_genl_transact(&hs->hs_ch, msg, hs_accept_parse, &ha);
 	if (!ret && (!ha.ha_got || ha.ha_sock < 0)) {
 		/* a descriptor we cannot name leaks until exit; nothing else can be done */
 		ktlsd_log(LOG_ERR, "handshake: ACCEPT's reply lacks the socket");
@@ -413,57 +303,23 @@ static int hs_accept_one(struct ktlsd_daemon *d)
 	return 0;
 }
 
-/* Takes what the kernel has queued, up to the cap. */
-static void hs_accept_pass(struct ktlsd_daemon *d)
-{
-	struct ktlsd_handshake *hs = d->d_hs;
-	int ret;
-
-	/* Jobs refused or failed during the pass call back through resume. */
-	if (!hs || hs->hs_in_pass)
-		return;
-	hs->hs_in_pass = 1;
-	hs->hs_paused = 0;
-	while (!d->d_stop) {
-		if (d->d_in_flight >= d->d_conf->kc_max_handshakes) {
-			hs->hs_paused = 1;
-			break;
-		}
-		ret = hs_accept_one(d);
-		if (ret == -EAGAIN) {
-			hs->hs_last_err = 0;
-			break;
-		}
-		if (ret) {
-			hs_accept_failed(hs, ret);
-			hs->hs_paused = 1;
-			break;
-		}
-		hs->hs_last_err = 0;
-	}
-	hs->hs_in_pass = 0;
-}
+static const struct ktlsd_genl_family hs_family = {
+	.gf_log = "handshake",
+	.gf_name = HS_FAMILY_NAME,
+	.gf_group = HS_MCGRP_TLSHD,
+	.gf_version = HS_FAMILY_VERSION,
+	.gf_named = "the family",
+	.gf_peer = "the kernel",
+	.gf_wait_note = "kernel requests wait",
+	.gf_log_resolve = 0,	/* ktlsd_handshake_open() says why it is off */
+	.gf_queue_empty = -EAGAIN,
+	.gf_accept_one = hs_accept_one,
+};
 
 void ktlsd_handshake_resume(struct ktlsd_daemon *d)
 {
-	if (d->d_hs && d->d_hs->hs_paused)
-		hs_accept_pass(d);
-}
-
-/* READY (or several, or an overrun): all they say is "look". */
-static void hs_ready_event(struct ktlsd_daemon *d, struct ktlsd_watch *w, uint32_t events)
-{
-	int fd = nl_socket_get_fd(d->d_hs->hs_ready);
-	char buf[4096];
-	ssize_t n;
-
-	for (;;) {
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n > 0 || (n < 0 && (errno == ENOBUFS || errno == EINTR)))
-			continue;
-		break;
-	}
-	hs_accept_pass(d);
+	if (d->d_hs)
+		ktlsd_genl_resume(d, &d->d_hs->hs_ch);
 }
 
 /* ---- binding ---- */
@@ -474,15 +330,7 @@ void ktlsd_handshake_close(struct ktlsd_daemon *d)
 
 	if (!hs)
 		return;
-	if (hs->hs_ready) {
-		if (nl_socket_get_fd(hs->hs_ready) >= 0)
-			epoll_ctl(d->d_epoll, EPOLL_CTL_DEL, nl_socket_get_fd(hs->hs_ready), NULL);
-		nl_socket_free(hs->hs_ready);
-	}
-	if (hs->hs_req)
-		nl_socket_free(hs->hs_req);
-	if (hs->hs_cb)
-		nl_cb_put(hs->hs_cb);
+	ktlsd_genl_close(d, &hs->hs_ch);
 	free(hs);
 	d->d_hs = NULL;
 }
@@ -490,64 +338,16 @@ void ktlsd_handshake_close(struct ktlsd_daemon *d)
 /* 0, -ENOENT when the kernel has no such family, another negative errno on failure. */
 static int hs_bind(struct ktlsd_daemon *d)
 {
-	struct timeval tv = { .tv_sec = HS_REPLY_TIMEOUT_S };
 	struct ktlsd_handshake *hs;
-	int ret, group;
+	int ret;
 
 	hs = calloc(1, sizeof(*hs));
 	if (!hs)
 		return -ENOMEM;
 	d->d_hs = hs;
-	hs->hs_ready = nl_socket_alloc();
-	hs->hs_req = nl_socket_alloc();
-	hs->hs_cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!hs->hs_ready || !hs->hs_req || !hs->hs_cb) {
-		ret = -ENOMEM;
-		goto out_close;
-	}
-	ret = genl_connect(hs->hs_req);
-	if (!ret)
-		ret = genl_connect(hs->hs_ready);
-	if (ret) {
-		ktlsd_log(LOG_ERR, "handshake: %s", nl_geterror(ret));
-		ret = -ECOMM;
-		goto out_close;
-	}
-	hs->hs_family = genl_ctrl_resolve(hs->hs_req, HS_FAMILY_NAME);
-	if (hs->hs_family < 0) {
-		ret = hs->hs_family == -NLE_OBJ_NOTFOUND ? -ENOENT : -ECOMM;
-		goto out_close;
-	}
-	group = genl_ctrl_resolve_grp(hs->hs_ready, HS_FAMILY_NAME, HS_MCGRP_TLSHD);
-	if (group < 0) {
-		ktlsd_log(LOG_ERR, "handshake: the family has no group \"%s\": %s",
-			  HS_MCGRP_TLSHD, nl_geterror(group));
-		ret = -EPROTO;
-		goto out_close;
-	}
-	nl_socket_disable_seq_check(hs->hs_ready);
-	ret = nl_socket_add_membership(hs->hs_ready, group);
-	if (!ret)
-		ret = nl_socket_set_nonblocking(hs->hs_ready);
-	if (ret) {
-		ktlsd_log(LOG_ERR, "handshake: joining \"%s\": %s", HS_MCGRP_TLSHD,
-			  nl_geterror(ret));
-		ret = -ECOMM;
-		goto out_close;
-	}
-	setsockopt(nl_socket_get_fd(hs->hs_req), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	nl_cb_set(hs->hs_cb, NL_CB_VALID, NL_CB_CUSTOM, hs_on_valid, &hs->hs_tr);
-	nl_cb_set(hs->hs_cb, NL_CB_ACK, NL_CB_CUSTOM, hs_on_ack, &hs->hs_tr);
-	nl_cb_err(hs->hs_cb, NL_CB_CUSTOM, hs_on_error, &hs->hs_tr);
-	hs->hs_watch.w_handle = hs_ready_event;
-	ret = ktlsd_watch_fd(d, nl_socket_get_fd(hs->hs_ready), EPOLLIN, &hs->hs_watch,
-			     EPOLL_CTL_ADD);
+	ret = ktlsd_genl_bind(d, &hs->hs_ch, &hs_family);
 	if (ret)
-		goto out_close;
-	return 0;
-
-out_close:
-	ktlsd_handshake_close(d);
+		ktlsd_handshake_close(d);
 	return ret;
 }
 
@@ -575,7 +375,7 @@ void ktlsd_handshake_open(struct ktlsd_daemon *d)
 	}
 	ktlsd_log(LOG_INFO, "handshake: serving in-kernel TLS consumers (family \"%s\" id %d, "
 		  "server identity \"%s\", client identity \"%s\")", HS_FAMILY_NAME,
-		  d->d_hs->hs_family, conf->kc_hs_server_identity, conf->kc_hs_client_identity);
+		  d->d_hs->hs_ch.gc_family, conf->kc_hs_server_identity, conf->kc_hs_client_identity);
 	/* Requests queued before we joined have no READY to come. */
-	hs_accept_pass(d);
+	ktlsd_genl_accept_pass(d, &d->d_hs->hs_ch);
 }

@@ -7,17 +7,9 @@
  * descriptor and tells us the request (the same attributes the unix
  * frontend's message carries) and who made it, and answer with DONE.
  *
- * Two sockets: one joined to the "ready" group sits in the epoll set and
- * is only ever drained (a READY says no more than "look"), the other
- * carries ACCEPT and DONE, one request and its answer at a time. Those
- * are done in the kernel while we wait, without sleeping on anything, so
- * waiting for them blocks the loop no longer than a system call.
- *
- * Accepting runs until the module has nothing queued or the daemon is at
- * its cap of handshakes in flight; then requests wait in the kernel (which
- * times them out by itself) until a job ends and frees a slot. A READY
- * lost to a full receive buffer is no loss: the drain is followed by a
- * pass all the same.
+ * The channel (genl.c) carries the requests and their answers, drains
+ * READY and accepts up to the cap; this file reads ACCEPT's reply and
+ * writes DONE.
  *
  * Who the requester is comes from the module, which took it from the
  * task and mapped it into our user namespace: policy may trust it as it
@@ -27,20 +19,14 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <syslog.h>
 #include <unistd.h>
 
-#include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 
 #include "daemon.h"
-
-/* An answer the kernel owes us at once; longer means something is wrong. */
-#define NL_REPLY_TIMEOUT_S	5
+#include "genl.h"
 
 /* What one ACCEPT handed over. */
 struct nl_accepted {
@@ -53,36 +39,22 @@ struct nl_accepted {
 	int ac_invalid;			/* ktlsd_request_decode()'s verdict */
 };
 
-/* One request and its answer on nl_req. */
-struct nl_transaction {
-	int tr_done;
-	int tr_errno;			/* the kernel's, negative; 0: acknowledged */
-	struct nl_accepted *tr_accepted;	/* ACCEPT's reply goes here */
-};
-
 struct ktlsd_netlink {
-	struct nl_sock *nl_ready;	/* joined to "ready", in the epoll set */
-	struct nl_sock *nl_req;		/* ACCEPT and DONE */
-	struct nl_cb *nl_cb;		/* nl_req's callbacks, on nl_tr */
-	struct nl_transaction nl_tr;
-	int nl_family;
-	struct ktlsd_watch nl_watch;
-	int nl_paused;			/* a cap or an error stopped the last pass */
-	int nl_in_pass;
-	int nl_last_err;		/* ACCEPT's last failure, logged once */
+	struct ktlsd_genl_channel nl_ch;
 };
 
 /* ---- one request, one answer ---- */
 
-static void nl_accept_parse(struct nlmsghdr *nlh, struct nl_accepted *ac)
+static void nl_accept_parse(struct nlmsghdr *nlh, void *reply)
 {
+	struct nl_accepted *ac = reply;
 	struct nlattr *tb[KTLSD_A_MAX + 1];
 	struct ktlsd_attrs attrs;
 	uint32_t value;
 	size_t i, len;
 	int type;
 
-	if (genlmsg_parse(nlh, 0, tb, KTLSD_A_MAX, NULL))
+	if (ac->ac_got || genlmsg_parse(nlh, 0, tb, KTLSD_A_MAX, NULL))
 		return;
 	memset(&attrs, 0, sizeof(attrs));
 	for (type = 1; type <= KTLSD_A_MAX; type++) {
@@ -118,76 +90,6 @@ static void nl_accept_parse(struct nlmsghdr *nlh, struct nl_accepted *ac)
 	ac->ac_invalid = ktlsd_request_decode(&attrs, &ac->ac_rq);
 }
 
-static int nl_on_valid(struct nl_msg *msg, void *arg)
-{
-	struct nl_transaction *tr = arg;
-
-	if (tr->tr_accepted && !tr->tr_accepted->ac_got)
-		nl_accept_parse(nlmsg_hdr(msg), tr->tr_accepted);
-	return NL_OK;
-}
-
-static int nl_on_ack(struct nl_msg *msg, void *arg)
-{
-	struct nl_transaction *tr = arg;
-
-	tr->tr_done = 1;
-	return NL_STOP;
-}
-
-static int nl_on_error(struct sockaddr_nl *from, struct nlmsgerr *err, void *arg)
-{
-	struct nl_transaction *tr = arg;
-
-	tr->tr_errno = err->error < 0 ? err->error : -EPROTO;
-	tr->tr_done = 1;
-	return NL_STOP;
-}
-
-/* Sends @msg (and frees it); 0 once acknowledged, else a negative errno. */
-static int nl_transact(struct ktlsd_netlink *nl, struct nl_msg *msg, struct nl_accepted *ac)
-{
-	struct nl_transaction *tr = &nl->nl_tr;
-	int ret;
-
-	memset(tr, 0, sizeof(*tr));
-	tr->tr_accepted = ac;
-	ret = nl_send_auto(nl->nl_req, msg);
-	nlmsg_free(msg);
-	if (ret < 0) {
-		ktlsd_log(LOG_ERR, "netlink: send: %s", nl_geterror(ret));
-		return -ECOMM;
-	}
-	while (!tr->tr_done) {
-		ret = nl_recvmsgs_report(nl->nl_req, nl->nl_cb);
-		if (tr->tr_done)
-			break;
-		if (ret < 0) {
-			ktlsd_log(LOG_ERR, "netlink: receive: %s", nl_geterror(ret));
-			return -ECOMM;
-		}
-		if (!ret) {
-			ktlsd_log(LOG_ERR, "netlink: no answer from the module in %d s",
-				  NL_REPLY_TIMEOUT_S);
-			return -ETIMEDOUT;
-		}
-	}
-	return tr->tr_errno;
-}
-
-static struct nl_msg *nl_message(struct ktlsd_netlink *nl, uint8_t cmd)
-{
-	struct nl_msg *msg = nlmsg_alloc();
-
-	/* Acknowledged either way: the ACK is what ends nl_transact(). */
-	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->nl_family, 0, NLM_F_ACK,
-				cmd, KTLSD_FAMILY_VERSION)) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	return msg;
-}
-
 /* A result string goes only when there is something to say. */
 static int nl_put_text(struct nl_msg *msg, int type, const char *text)
 {
@@ -201,7 +103,7 @@ int ktlsd_netlink_done(struct ktlsd_daemon *d, uint64_t id, const struct ktls_up
 
 	if (!nl)
 		return -ENOTCONN;
-	msg = nl_message(nl, KTLSD_CMD_DONE);
+	msg = ktlsd_genl_message(&nl->nl_ch, KTLSD_CMD_DONE);
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_u64(msg, KTLSD_A_REQUEST_ID, id) ||
@@ -217,34 +119,12 @@ int ktlsd_netlink_done(struct ktlsd_daemon *d, uint64_t id, const struct ktls_up
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return nl_transact(nl, msg, NULL);
+	return ktlsd_genl_transact(&nl->nl_ch, msg, NULL, NULL);
 }
 
 /* ---- accepting ---- */
 
-/* ACCEPT's failures other than "none queued", each said once until it changes. */
-static void nl_accept_failed(struct ktlsd_netlink *nl, int err)
-{
-	if (err == nl->nl_last_err)
-		return;
-	nl->nl_last_err = err;
-	switch (err) {
-	case -EMFILE:
-	case -ENFILE:
-		ktlsd_log(LOG_WARNING, "netlink: ACCEPT: %s: requests wait in the module "
-			  "until a request in flight ends", strerror(-err));
-		return;
-	case -EPERM:
-		ktlsd_log(LOG_ERR, "netlink: ACCEPT: %s: the module's requests need "
-			  "CAP_NET_ADMIN", strerror(-err));
-		return;
-	default:
-		ktlsd_log(LOG_ERR, "netlink: ACCEPT: %s", strerror(-err));
-		return;
-	}
-}
-
-/* One ACCEPT: 0 and a job started (or refused), or a negative errno. */
+/* One ACCEPT: 0 and a job started (or refused), -ENOENT: none queued. */
 static int nl_accept_one(struct ktlsd_daemon *d)
 {
 	struct ktlsd_netlink *nl = d->d_nl;
@@ -252,10 +132,10 @@ static int nl_accept_one(struct ktlsd_daemon *d)
 	struct nl_msg *msg;
 	int ret;
 
-	msg = nl_message(nl, KTLSD_CMD_ACCEPT);
+	msg = ktlsd_genl_message(&nl->nl_ch, KTLSD_CMD_ACCEPT);
 	if (!msg)
 		return -ENOMEM;
-	ret = nl_transact(nl, msg, &ac);
+	ret = ktlsd_genl_transact(&nl->nl_ch, msg, nl_accept_parse, &ac);
 	if (!ret && (!ac.ac_got || ac.ac_sock < 0 || !ac.ac_has_id)) {
 		ktlsd_log(LOG_ERR, "netlink: ACCEPT's reply lacks %s",
 			  !ac.ac_got ? "everything" : ac.ac_sock < 0 ? "the socket" :
@@ -273,57 +153,23 @@ static int nl_accept_one(struct ktlsd_daemon *d)
 	return 0;
 }
 
-/* Takes what the module has queued, up to the cap. */
-static void nl_accept_pass(struct ktlsd_daemon *d)
-{
-	struct ktlsd_netlink *nl = d->d_nl;
-	int ret;
-
-	/* Jobs refused or failed during the pass call back through resume. */
-	if (!nl || nl->nl_in_pass)
-		return;
-	nl->nl_in_pass = 1;
-	nl->nl_paused = 0;
-	while (!d->d_stop) {
-		if (d->d_in_flight >= d->d_conf->kc_max_handshakes) {
-			nl->nl_paused = 1;
-			break;
-		}
-		ret = nl_accept_one(d);
-		if (ret == -ENOENT) {
-			nl->nl_last_err = 0;
-			break;
-		}
-		if (ret) {
-			nl_accept_failed(nl, ret);
-			nl->nl_paused = 1;
-			break;
-		}
-		nl->nl_last_err = 0;
-	}
-	nl->nl_in_pass = 0;
-}
+static const struct ktlsd_genl_family nl_family = {
+	.gf_log = "netlink",
+	.gf_name = KTLSD_FAMILY_NAME,
+	.gf_group = KTLSD_MCGRP_READY,
+	.gf_version = KTLSD_FAMILY_VERSION,
+	.gf_named = "family \"" KTLSD_FAMILY_NAME "\"",
+	.gf_peer = "the module",
+	.gf_wait_note = "requests wait in the module",
+	.gf_log_resolve = 1,
+	.gf_queue_empty = -ENOENT,
+	.gf_accept_one = nl_accept_one,
+};
 
 void ktlsd_netlink_resume(struct ktlsd_daemon *d)
 {
-	if (d->d_nl && d->d_nl->nl_paused)
-		nl_accept_pass(d);
-}
-
-/* READY (or several, or an overrun): all they say is "look". */
-static void nl_ready_event(struct ktlsd_daemon *d, struct ktlsd_watch *w, uint32_t events)
-{
-	int fd = nl_socket_get_fd(d->d_nl->nl_ready);
-	char buf[4096];
-	ssize_t n;
-
-	for (;;) {
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n > 0 || (n < 0 && (errno == ENOBUFS || errno == EINTR)))
-			continue;
-		break;
-	}
-	nl_accept_pass(d);
+	if (d->d_nl)
+		ktlsd_genl_resume(d, &d->d_nl->nl_ch);
 }
 
 /* ---- binding ---- */
@@ -334,15 +180,7 @@ void ktlsd_netlink_close(struct ktlsd_daemon *d)
 
 	if (!nl)
 		return;
-	if (nl->nl_ready) {
-		if (nl_socket_get_fd(nl->nl_ready) >= 0)
-			epoll_ctl(d->d_epoll, EPOLL_CTL_DEL, nl_socket_get_fd(nl->nl_ready), NULL);
-		nl_socket_free(nl->nl_ready);
-	}
-	if (nl->nl_req)
-		nl_socket_free(nl->nl_req);
-	if (nl->nl_cb)
-		nl_cb_put(nl->nl_cb);
+	ktlsd_genl_close(d, &nl->nl_ch);
 	free(nl);
 	d->d_nl = NULL;
 }
@@ -353,68 +191,20 @@ void ktlsd_netlink_close(struct ktlsd_daemon *d)
  */
 static int nl_bind(struct ktlsd_daemon *d)
 {
-	struct timeval tv = { .tv_sec = NL_REPLY_TIMEOUT_S };
 	struct ktlsd_netlink *nl;
-	int ret, group;
+	int ret;
 
 	nl = calloc(1, sizeof(*nl));
 	if (!nl)
 		return -ENOMEM;
 	d->d_nl = nl;
-	nl->nl_ready = nl_socket_alloc();
-	nl->nl_req = nl_socket_alloc();
-	nl->nl_cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!nl->nl_ready || !nl->nl_req || !nl->nl_cb) {
-		ret = -ENOMEM;
-		goto out_close;
-	}
-	ret = genl_connect(nl->nl_req);
-	if (!ret)
-		ret = genl_connect(nl->nl_ready);
-	if (ret) {
-		ktlsd_log(LOG_ERR, "netlink: %s", nl_geterror(ret));
-		ret = -ECOMM;
-		goto out_close;
-	}
-	nl->nl_family = genl_ctrl_resolve(nl->nl_req, KTLSD_FAMILY_NAME);
-	if (nl->nl_family < 0) {
-		ret = nl->nl_family == -NLE_OBJ_NOTFOUND ? -ENOENT : -ECOMM;
-		if (ret != -ENOENT)
-			ktlsd_log(LOG_ERR, "netlink: resolving \"%s\": %s", KTLSD_FAMILY_NAME,
-				  nl_geterror(nl->nl_family));
-		goto out_close;
-	}
-	group = genl_ctrl_resolve_grp(nl->nl_ready, KTLSD_FAMILY_NAME, KTLSD_MCGRP_READY);
-	if (group < 0) {
-		ktlsd_log(LOG_ERR, "netlink: family \"%s\" has no group \"%s\": %s",
-			  KTLSD_FAMILY_NAME, KTLSD_MCGRP_READY, nl_geterror(group));
-		ret = -EPROTO;
-		goto out_close;
-	}
-	/* Notifications carry no sequence number of ours. */
-	nl_socket_disable_seq_check(nl->nl_ready);
-	ret = nl_socket_add_membership(nl->nl_ready, group);
-	if (!ret)
-		ret = nl_socket_set_nonblocking(nl->nl_ready);
-	if (ret) {
-		ktlsd_log(LOG_ERR, "netlink: joining \"%s\": %s", KTLSD_MCGRP_READY,
-			  nl_geterror(ret));
-		ret = -ECOMM;
-		goto out_close;
-	}
-	setsockopt(nl_socket_get_fd(nl->nl_req), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	nl_cb_set(nl->nl_cb, NL_CB_VALID, NL_CB_CUSTOM, nl_on_valid, &nl->nl_tr);
-	nl_cb_set(nl->nl_cb, NL_CB_ACK, NL_CB_CUSTOM, nl_on_ack, &nl->nl_tr);
-	nl_cb_err(nl->nl_cb, NL_CB_CUSTOM, nl_on_error, &nl->nl_tr);
-	nl->nl_watch.w_handle = nl_ready_event;
-	ret = ktlsd_watch_fd(d, nl_socket_get_fd(nl->nl_ready), EPOLLIN, &nl->nl_watch,
-			     EPOLL_CTL_ADD);
+	ret = ktlsd_genl_bind(d, &nl->nl_ch, &nl_family);
 	if (ret)
 		goto out_close;
 	ktlsd_log(LOG_INFO, "netlink: serving ktlsd.ko (family \"%s\", id %d)",
-		  KTLSD_FAMILY_NAME, nl->nl_family);
+		  KTLSD_FAMILY_NAME, nl->nl_ch.gc_family);
 	/* Requests made before we came are queued already, with no READY to come. */
-	nl_accept_pass(d);
+	ktlsd_genl_accept_pass(d, &nl->nl_ch);
 	return 0;
 
 out_close:
