@@ -360,6 +360,9 @@ struct ktls_upgrade_info {
  * a ULP), -EAGAIN (daemon at its limit), -ECONNABORTED (daemon went away),
  * -ECONNRESET (peer closed). After a failure that reached the peer the
  * connection is shut down, never left half-upgraded. @info may be NULL.
+ * Through the daemon, the unix connection is kept for the next call from
+ * the same process with the same credentials (a pool of at most 32; see
+ * "Connections to the daemon" in ktls_upgrade(3)).
  */
 int ktls_upgrade(int fd, const struct ktls_upgrade_opts *opts, struct ktls_upgrade_info *info);
 

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/types.h>
 
 #include "ktlsd.h"
@@ -45,6 +46,7 @@ struct ktlsd_uid_count {
 	struct ktlsd_uid_count *uc_next;
 };
 
+#define KTLSD_BATCH		32	/* events taken per epoll_wait */
 #define KTLSD_ERRNO_SLOTS	256	/* errnos are small; a bigger one counts in slot 0 */
 
 struct ktlsd_stats {
@@ -84,6 +86,10 @@ struct ktlsd_daemon {
 	struct ktlsd_uid_count *d_uid_counts;
 	struct ktlsd_stats d_stats;
 	struct ktlsd_job *d_jobs;	/* every request in flight, for shutdown */
+	/* the events of one epoll_wait, handled in turn (loop.c) */
+	struct epoll_event d_batch[KTLSD_BATCH];
+	int d_batch_count;
+	int d_batch_next;		/* the first not yet handled */
 };
 
 /*
@@ -111,6 +117,11 @@ struct ktlsd_job {
 	uint64_t j_request_id;		/* netlink: the module's id for DONE */
 	int j_client;			/* unix: the requester's connection, else -1 */
 	struct ktlsd_watch j_client_watch;
+	uint32_t j_client_events;	/* what it is registered for */
+	int j_keep;			/* unix: a well-formed UPGRADE, nothing after it */
+	uint32_t j_keep_ms;		/* unix: its RESULT offered the connection for
+					 * another request this long; 0: close */
+	int j_groups_read;		/* unix: j_who's groups fetched (SO_PEERGROUPS) */
 	int j_sock;			/* the socket being upgraded, -1 before it came */
 	struct ktlsd_watch j_sock_watch;
 	uint32_t j_sock_events;		/* what it is registered for, 0: not yet */
@@ -135,6 +146,8 @@ int64_t ktlsd_now_ms(void);
 int64_t ktlsd_now_us(void);
 int ktlsd_watch_fd(struct ktlsd_daemon *d, int fd, uint32_t events, struct ktlsd_watch *w,
 		   int op);
+/* @w is going away or off its fd: its events still in this batch are dropped. */
+void ktlsd_watch_forget(struct ktlsd_daemon *d, struct ktlsd_watch *w);
 
 /* timer.c */
 int ktlsd_timer_add(struct ktlsd_heap *h, struct ktlsd_timer *t);
@@ -148,6 +161,8 @@ void ktlsd_heap_free(struct ktlsd_heap *h);
 int ktlsd_frontend_open(struct ktlsd_daemon *d);
 void ktlsd_frontend_resume(struct ktlsd_daemon *d);
 void ktlsd_frontend_close(struct ktlsd_daemon *d);
+/* The supplementary groups of the requester on @fd, as they were at connect. */
+void ktlsd_frontend_groups(int fd, struct ktlsd_requester *who);
 
 /*
  * netlink.c: the ktlsd.ko frontend. Open resolves the module's family as

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The unix socket frontend: requesters connect, send one UPGRADE message
- * with their socket attached (SCM_RIGHTS), and read one RESULT. Who they
+ * The unix socket frontend: requesters connect, send an UPGRADE message
+ * with their socket attached (SCM_RIGHTS), and read its RESULT; then the
+ * next UPGRADE on the same connection, one at a time (job.c). Who they
  * are comes from the kernel (SO_PEERCRED, SO_PEERGROUPS), never from the
  * message, so policy can trust it.
  */
@@ -18,6 +19,12 @@
 
 #include "daemon.h"
 
+/*
+ * The requester's uid, gid and pid, which the kernel fixed when it
+ * connected (SO_PEERCRED), so they hold for every request on the
+ * connection. Its groups are fetched only when a rule needs them
+ * (ktlsd_frontend_groups(), from job.c): a syscall most requests skip.
+ */
 static void frontend_requester(int fd, struct ktlsd_requester *who)
 {
 	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
@@ -28,38 +35,51 @@ static void frontend_requester(int fd, struct ktlsd_requester *who)
 	who->rq_uid = cred.uid;
 	who->rq_gid = cred.gid;
 	who->rq_pid = cred.pid;
+}
+
+void ktlsd_frontend_groups(int fd, struct ktlsd_requester *who)
+{
+	socklen_t len = sizeof(who->rq_groups);
+
 	/*
-	 * Supplementary groups (Linux 4.13). More than fit is ERANGE, and then
-	 * none count: a group rule can only deny that requester (fails closed).
+	 * Supplementary groups (Linux 4.13), also fixed at connect. More than
+	 * fit is ERANGE, and then none count: a group rule can only deny that
+	 * requester (fails closed).
 	 */
-	len = sizeof(who->rq_groups);
+	who->rq_group_count = 0;
 	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, who->rq_groups, &len))
 		who->rq_group_count = len / sizeof(gid_t);
 }
 
+/*
+ * One connection per wakeup: the listener is level-triggered, so a
+ * backlog with more wakes epoll_wait again, and the accept that would
+ * only have said EAGAIN is never made. Requesters keep their connection
+ * for request after request (job.c), so accepts are rare anyway.
+ */
 static void frontend_accept(struct ktlsd_daemon *d, struct ktlsd_watch *w, uint32_t events)
 {
 	struct ktlsd_requester who;
 	int fd;
 
-	for (;;) {
-		fd = accept4(d->d_listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			/*
-			 * Out of descriptors the listener stays readable: stop
-			 * watching it (or the loop spins) until a job ends.
-			 */
-			if (errno == EMFILE || errno == ENFILE) {
-				ktlsd_log(LOG_WARNING, "accept: %s: requests wait in the backlog "
-					  "until a request in flight ends", strerror(errno));
-				epoll_ctl(d->d_epoll, EPOLL_CTL_DEL, d->d_listen_fd, NULL);
-				d->d_listen_paused = 1;
-			}
-			return;		/* EAGAIN: all taken */
+	fd = accept4(d->d_listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		/*
+		 * Out of descriptors the listener stays readable: stop
+		 * watching it (or the loop spins) until a job ends.
+		 */
+		if (errno == EMFILE || errno == ENFILE) {
+			ktlsd_log(LOG_WARNING, "accept: %s: requests wait in the backlog "
+				  "until a request in flight ends", strerror(errno));
+			epoll_ctl(d->d_epoll, EPOLL_CTL_DEL, d->d_listen_fd, NULL);
+			d->d_listen_paused = 1;
 		}
-		frontend_requester(fd, &who);
-		ktlsd_job_start(d, fd, &who);
+		return;		/* EAGAIN: the requester gave up meanwhile */
 	}
+	frontend_requester(fd, &who);
+	ktlsd_log(LOG_DEBUG, "requester connected uid=%u pid=%d", (unsigned int)who.rq_uid,
+		  (int)who.rq_pid);
+	ktlsd_job_start(d, fd, &who);
 }
 
 /* A socket file left by a daemon that died is removed; a live one is not. */

@@ -7,7 +7,19 @@
  *	READ_REQUEST --(valid, allowed)--> HANDSHAKE --(done or failed)--> WRITE_RESULT
  *	      \------------(refused: errno)------------------------------/
  *
- * That is the unix frontend's request. The module's (netlink.c) arrives
+ * That is the unix frontend's request. Its connection then goes back to
+ * READ_REQUEST for the requester's next one (job_rearm()): one request at
+ * a time, all with the credentials read at accept, which the kernel fixed
+ * at connect. The library never carries a connection across a fork or a
+ * change of credentials, and the kernel's credentials are what policy
+ * trusts in any case. A connection waiting for a request, its first or a
+ * later one, is closed after handshake_timeout without a word; the RESULT
+ * says how long it waits (KTLSD_A_KEEP_MS), so the library can stop using
+ * it well before. A request that races that close is never taken: its
+ * sender sees EPIPE, or ECONNRESET (the kernel's "closed with data
+ * unread"), and may retry elsewhere.
+ *
+ * The module's (netlink.c) arrives
  * decoded with its socket and starts at the checks; its answer is a DONE
  * sent at once, so it never waits in WRITE_RESULT. Everything between,
  * policy, caps, timeout, handshake, log line and counters, is shared:
@@ -98,9 +110,18 @@ static void job_forget_socket(struct ktlsd_daemon *d, struct ktlsd_job *j)
 		return;
 	if (j->j_sock_events)
 		epoll_ctl(d->d_epoll, EPOLL_CTL_DEL, j->j_sock, NULL);
+	ktlsd_watch_forget(d, &j->j_sock_watch);
 	j->j_sock_events = 0;
 	close(j->j_sock);
 	j->j_sock = -1;
+}
+
+/* A job gave back a descriptor and its slot: frontends a cap paused go on. */
+static void job_released(struct ktlsd_daemon *d)
+{
+	ktlsd_frontend_resume(d);
+	ktlsd_netlink_resume(d);
+	ktlsd_handshake_resume(d);
 }
 
 static void job_free(struct ktlsd_daemon *d, struct ktlsd_job *j)
@@ -113,12 +134,12 @@ static void job_free(struct ktlsd_daemon *d, struct ktlsd_job *j)
 		epoll_ctl(d->d_epoll, EPOLL_CTL_DEL, j->j_client, NULL);
 		close(j->j_client);
 	}
+	ktlsd_watch_forget(d, &j->j_client_watch);
 	job_uncount(d, j);
 	ktls_conn_free(j->j_conn);
 	if (j->j_conf)
 		ktlsd_conf_put(j->j_conf);
 	free(j->j_msg);
-	ktlsd_frontend_resume(d);
 	if (j->j_prev)
 		j->j_prev->j_next = j->j_next;
 	else
@@ -127,8 +148,53 @@ static void job_free(struct ktlsd_daemon *d, struct ktlsd_job *j)
 		j->j_next->j_prev = j->j_prev;
 	free(j);
 	/* Last: it may start jobs, and this one is gone from the list now. */
-	ktlsd_netlink_resume(d);
-	ktlsd_handshake_resume(d);
+	job_released(d);
+}
+
+static int job_watch_client(struct ktlsd_daemon *d, struct ktlsd_job *j, uint32_t events)
+{
+	int ret;
+
+	if (events == j->j_client_events)
+		return 0;
+	ret = ktlsd_watch_fd(d, j->j_client, events, &j->j_client_watch,
+			     j->j_client_events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD);
+	if (!ret)
+		j->j_client_events = events;
+	return ret;
+}
+
+/*
+ * Answered, and the RESULT offered the connection for another request:
+ * back to waiting for it, with nothing of the last one kept (its socket
+ * and slot went at the answer). Its deadline is the one the RESULT named.
+ */
+static void job_rearm(struct ktlsd_daemon *d, struct ktlsd_job *j)
+{
+	ktls_conn_free(j->j_conn);
+	j->j_conn = NULL;
+	if (j->j_conf)
+		ktlsd_conf_put(j->j_conf);
+	j->j_conf = NULL;
+	free(j->j_msg);
+	j->j_msg = NULL;
+	j->j_msg_len = 0;
+	j->j_msg_off = 0;
+	j->j_state = KTLSD_JOB_READ_REQUEST;
+	j->j_keep = 0;
+	j->j_role = 0;
+	j->j_peer_name[0] = 0;
+	j->j_identity[0] = 0;
+	j->j_started_us = 0;
+	ktlsd_timer_del(&d->d_timers, &j->j_timer);
+	j->j_timer.t_deadline = ktlsd_now_ms() + j->j_keep_ms;
+	j->j_keep_ms = 0;
+	if (ktlsd_timer_add(&d->d_timers, &j->j_timer) ||
+	    job_watch_client(d, j, EPOLLIN | EPOLLRDHUP)) {
+		job_free(d, j);
+		return;
+	}
+	job_released(d);
 }
 
 /* ---- the log line ---- */
@@ -230,16 +296,19 @@ static void job_write_result(struct ktlsd_daemon *d, struct ktlsd_job *j)
 		if (n < 0 && errno == EINTR)
 			continue;
 		/* Stopping, there is no later: one try only. */
-		if (n < 0 && errno == EAGAIN && !d->d_stop) {
-			ktlsd_watch_fd(d, j->j_client, EPOLLOUT, &j->j_client_watch,
-				       EPOLL_CTL_MOD);
+		if (n < 0 && errno == EAGAIN && !d->d_stop &&
+		    !job_watch_client(d, j, EPOLLOUT))
+			return;
+		if (n < 0) {
+			job_free(d, j);		/* the requester left; nothing more to tell */
 			return;
 		}
-		if (n < 0)
-			break;		/* the requester left; nothing more to tell */
 		j->j_msg_off += (size_t)n;
 	}
-	job_free(d, j);
+	if (j->j_keep_ms && !d->d_stop)
+		job_rearm(d, j);
+	else
+		job_free(d, j);
 }
 
 static void job_send(struct ktlsd_daemon *d, struct ktlsd_job *j, struct ktlsd_msg_builder *b)
@@ -304,6 +373,10 @@ static void job_answer_info(struct ktlsd_daemon *d, struct ktlsd_job *j,
 	default:
 		ktlsd_msg_init(&b, KTLSD_MSG_RESULT);
 		ktlsd_result_encode(&b, info);
+		/* Stopping, or after a request that broke the protocol: close. */
+		j->j_keep_ms = j->j_keep && !d->d_stop ? d->d_conf->kc_timeout_ms : 0;
+		if (j->j_keep_ms)
+			ktlsd_msg_put_u32(&b, KTLSD_A_KEEP_MS, j->j_keep_ms);
 		job_send(d, j, &b);
 		return;
 	}
@@ -447,6 +520,7 @@ static void job_begin_request(struct ktlsd_daemon *d, struct ktlsd_job *j,
 	char why[256];
 
 	if (ret) {
+		j->j_keep = 0;
 		job_refuse(d, j, ret == -EMSGSIZE ? -EMSGSIZE : -EINVAL,
 			   ret == -EMSGSIZE ? "a field of the request is too long" :
 					      "malformed request");
@@ -469,6 +543,16 @@ static void job_begin_request(struct ktlsd_daemon *d, struct ktlsd_job *j,
 	else
 		ret = ktlsd_policy_check(d->d_conf, &j->j_who, (enum ktlsd_role)rq->rq_role,
 					 rq->rq_identity, &cfg, why, sizeof(why));
+	/*
+	 * Groups can only allow (every rule is a list of who may): they are
+	 * fetched and asked about only when the answer without them is no.
+	 */
+	if (ret == -EACCES && j->j_frontend == KTLSD_FRONTEND_UNIX && !j->j_groups_read) {
+		ktlsd_frontend_groups(j->j_client, &j->j_who);
+		j->j_groups_read = 1;
+		ret = ktlsd_policy_check(d->d_conf, &j->j_who, (enum ktlsd_role)rq->rq_role,
+					 rq->rq_identity, &cfg, why, sizeof(why));
+	}
 	if (ret) {
 		d->d_stats.st_denied++;
 		job_refuse(d, j, ret, why);
@@ -494,9 +578,13 @@ static void job_begin_request(struct ktlsd_daemon *d, struct ktlsd_job *j,
 	ktlsd_timer_del(&d->d_timers, &j->j_timer);
 	j->j_timer.t_deadline = ktlsd_now_ms() + timeout;
 	ktlsd_timer_add(&d->d_timers, &j->j_timer);
-	/* From here the requester's connection only matters if it goes away. */
-	if (j->j_client >= 0)
-		ktlsd_watch_fd(d, j->j_client, EPOLLRDHUP, &j->j_client_watch, EPOLL_CTL_MOD);
+	/*
+	 * From here the requester's connection only matters if it goes away.
+	 * It stays watched for EPOLLIN too, which costs two epoll_ctl less per
+	 * handshake: a requester must not send before its answer, so anything
+	 * readable now is its end of stream or a broken rule, and either ends
+	 * the handshake.
+	 */
 	j->j_state = KTLSD_JOB_HANDSHAKE;
 	j->j_started_us = ktlsd_now_us();
 	j->j_sock_watch.w_handle = job_sock_event;
@@ -547,6 +635,7 @@ static int job_take_fds(struct ktlsd_job *j, struct msghdr *msg)
 /*
  * A requester sends one message and waits: read whatever has come, up to
  * the largest message, in one call (under emulation a syscall is dear).
+ * Bytes past it break the one-at-a-time rule: answered, then closed.
  */
 static void job_read_request(struct ktlsd_daemon *d, struct ktlsd_job *j)
 {
@@ -592,6 +681,7 @@ static void job_read_request(struct ktlsd_daemon *d, struct ktlsd_job *j)
 		job_refuse(d, j, -EBADMSG, "malformed request");
 		return;
 	}
+	j->j_keep = type == KTLSD_MSG_UPGRADE && j->j_msg_len == (size_t)len;
 	switch (type) {
 	case KTLSD_MSG_UPGRADE:
 		job_begin(d, j, &attrs);
@@ -615,8 +705,10 @@ static void job_client_event(struct ktlsd_daemon *d, struct ktlsd_watch *w, uint
 		return;
 	case KTLSD_JOB_HANDSHAKE:
 		/* The requester gave up or died: nobody will use the socket. */
-		ktlsd_log(LOG_NOTICE, "handshake abandoned uid=%u pid=%d: the requester went away",
-			  (unsigned int)j->j_who.rq_uid, (int)j->j_who.rq_pid);
+		ktlsd_log(LOG_NOTICE, "handshake abandoned uid=%u pid=%d: %s",
+			  (unsigned int)j->j_who.rq_uid, (int)j->j_who.rq_pid,
+			  events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR) ? "the requester went away" :
+			  "the requester sent more before its answer");
 		d->d_stats.st_failed++;
 		job_count_errno(d, -ECANCELED);
 		shutdown(j->j_sock, SHUT_RDWR);
@@ -642,7 +734,7 @@ static void job_expire(struct ktlsd_daemon *d, struct ktlsd_timer *t)
 	case KTLSD_JOB_HANDSHAKE:
 		job_finish(d, j, -ETIMEDOUT, "handshake timed out");
 		return;
-	case KTLSD_JOB_READ_REQUEST:	/* connected and said nothing */
+	case KTLSD_JOB_READ_REQUEST:	/* connected and said nothing (more) */
 	case KTLSD_JOB_WRITE_RESULT:	/* does not read its answer */
 	default:
 		job_free(d, j);
@@ -681,7 +773,7 @@ void ktlsd_job_start(struct ktlsd_daemon *d, int client, const struct ktlsd_requ
 	j->j_client_watch.w_handle = job_client_event;
 	j->j_timer.t_deadline = ktlsd_now_ms() + d->d_conf->kc_timeout_ms;
 	if (ktlsd_timer_add(&d->d_timers, &j->j_timer) ||
-	    ktlsd_watch_fd(d, client, EPOLLIN | EPOLLRDHUP, &j->j_client_watch, EPOLL_CTL_ADD)) {
+	    job_watch_client(d, j, EPOLLIN | EPOLLRDHUP)) {
 		job_free(d, j);
 		return;
 	}

@@ -116,29 +116,46 @@ int ktlsd_signals_open(struct ktlsd_daemon *d)
  * ktlsd.ko is there, and a signalfd; deadlines live in a heap that sets
  * epoll_wait's timeout.
  *
- * Events are taken one per epoll_wait: a job has two fds in the set (the
+ * Events are taken in batches, one epoll_wait for all that are ready (under
+ * emulation a syscall is dear). A job has two fds in the set (the
  * requester's connection and its socket), and the handler of one may free
- * the job, which would leave the other's event in a batch pointing at
- * freed memory. The extra syscall per event is small next to a handshake.
+ * the job: whoever stops watching something calls ktlsd_watch_forget(),
+ * which blanks that watch's events later in the batch, so none reaches
+ * freed memory. (The netlink frontends free their watch only at exit or
+ * when opening failed, never with an event of theirs in a batch.)
  */
+void ktlsd_watch_forget(struct ktlsd_daemon *d, struct ktlsd_watch *w)
+{
+	int i;
+
+	for (i = d->d_batch_next; i < d->d_batch_count; i++)
+		if (d->d_batch[i].data.ptr == w)
+			d->d_batch[i].data.ptr = NULL;
+}
+
 void ktlsd_run(struct ktlsd_daemon *d)
 {
-	struct epoll_event ev[1];
 	struct ktlsd_watch *w;
+	uint32_t events;
 	int n, timeout;
 
 	while (!d->d_stop) {
 		timeout = ktlsd_timer_next(&d->d_timers, ktlsd_now_ms());
-		n = epoll_wait(d->d_epoll, ev, 1, timeout);
+		n = epoll_wait(d->d_epoll, d->d_batch, KTLSD_BATCH, timeout);
 		if (n < 0 && errno != EINTR) {
 			ktlsd_log(LOG_ERR, "epoll_wait: %s", strerror(errno));
 			d->d_failed = 1;
 			break;
 		}
-		if (n > 0) {
-			w = ev[0].data.ptr;
-			w->w_handle(d, w, ev[0].events);
+		d->d_batch_count = n > 0 ? n : 0;
+		for (d->d_batch_next = 0; d->d_batch_next < d->d_batch_count && !d->d_stop;) {
+			w = d->d_batch[d->d_batch_next].data.ptr;
+			events = d->d_batch[d->d_batch_next].events;
+			d->d_batch_next++;
+			if (w)
+				w->w_handle(d, w, events);
 		}
+		d->d_batch_count = 0;
 		ktlsd_timer_run(d, ktlsd_now_ms());
 	}
 }

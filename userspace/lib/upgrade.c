@@ -12,14 +12,36 @@
  * (except a module request on a blocking socket, which sleeps in the
  * kernel), so the handle suits an event loop, and the blocking call is
  * that loop with poll().
+ *
+ * A connection to the daemon serves request after request, one at a time:
+ * the daemon judges every request on it by the credentials the kernel
+ * recorded at connect (SO_PEERCRED), so an idle one goes back to a small
+ * process-wide pool keyed by everything those credentials are: the socket
+ * path, the pid, the effective uid and gid and the supplementary groups.
+ * A fork, a setuid() or a setgroups() changes the key and the old
+ * connections go unused. The daemon says in each RESULT how long it waits
+ * for the next request (KTLSD_A_KEEP_MS); a pooled connection is used for
+ * at most half of that, and only if it is still the socket it was (a
+ * program that closed every descriptor may have a new file at its number).
+ *
+ * The daemon may still have closed it: it was restarted, or our half
+ * came too late. Then the daemon never took the request, and the kernel
+ * proves it: sendmsg() fails with EPIPE (closed before the request came),
+ * or the first read fails with ECONNRESET before any byte of an answer
+ * (closed with the request unread). Only those, and only on a pooled
+ * connection, retry once on a new one. An end of stream without a whole
+ * RESULT means the daemon read the request, so it had the socket: that is
+ * ECONNABORTED and the socket is shut down, as it always was.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +51,28 @@
 #define UPGRADE_DEFAULT_TIMEOUT_MS	10000
 /* The daemon answers by its own deadline; past ours plus this, it is stuck. */
 #define UPGRADE_DAEMON_GRACE_MS		2000
+/* Idle connections kept, process-wide: enough for an event loop's share in flight. */
+#define UPGRADE_POOL_MAX		32
+/* A requester in more groups than this gets a new connection every time. */
+#define UPGRADE_POOL_GROUPS		64
+
+/* Whose connection it is: what the daemon read at connect, and where to. */
+struct pool_key {
+	char pk_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	pid_t pk_pid;
+	uid_t pk_euid;
+	gid_t pk_egid;
+	int pk_group_count;
+	gid_t pk_groups[UPGRADE_POOL_GROUPS];
+};
+
+struct pool_conn {
+	int pc_fd;
+	dev_t pc_dev;			/* the socket's identity, for a reused number */
+	ino_t pc_ino;
+	int64_t pc_expires;		/* CLOCK_MONOTONIC ms: not used from then */
+	struct pool_key pc_key;
+};
 
 enum upgrade_state {
 	UPGRADE_SEND_REQUEST,
@@ -42,13 +86,19 @@ struct ktls_upgrade {
 	enum upgrade_state up_state;
 	int up_fd;			/* the caller's socket */
 	int up_daemon;			/* unix socket to ktlsd, -1 in process */
+	int up_pooled;			/* up_daemon came from the pool: may retry once */
+	dev_t up_daemon_dev;		/* and was this socket (pooled only) */
+	ino_t up_daemon_ino;
+	uint32_t up_keep_ms;		/* the RESULT offered up_daemon for more */
+	struct pool_key up_key;		/* pk_path[0] == 0: not to be pooled */
 	int64_t up_deadline;		/* CLOCK_MONOTONIC ms */
 	short up_events;
 	/* in process */
 	struct ktls_conn *up_conn;
 	struct ktls_drive up_drive;
-	/* through the daemon: the request going out, then the result coming in */
+	/* through the daemon: the request going out (kept for a retry), the result coming in */
 	struct ktlsd_msg_builder up_msg;
+	struct ktlsd_msg_builder up_answer;
 	size_t up_msg_off;
 	int up_fd_sent;
 	struct ktls_upgrade_info up_info;
@@ -62,6 +112,176 @@ static int64_t upgrade_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- the pool of idle connections to the daemon ---- */
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static struct pool_conn pool[UPGRADE_POOL_MAX];
+static size_t pool_count;
+static pid_t pool_pid;			/* whose descriptors pool[] holds */
+
+/* A fork while another thread holds the lock must not leave it held in the child. */
+static void pool_prepare(void)
+{
+	pthread_mutex_lock(&pool_lock);
+}
+
+static void pool_unlock(void)
+{
+	pthread_mutex_unlock(&pool_lock);
+}
+
+static void pool_init(void)
+{
+	pthread_atfork(pool_prepare, pool_unlock, pool_unlock);
+}
+
+/*
+ * The caller's key, or -1 when it cannot be pooled (too many groups, or a
+ * path too long to connect to anyway). One syscall each; the kernel has
+ * no cheaper way to say the credentials are still what they were.
+ */
+static int pool_key_get(struct pool_key *k, const char *path)
+{
+	int n;
+
+	if (strlen(path) >= sizeof(k->pk_path))
+		return -1;
+	n = getgroups(UPGRADE_POOL_GROUPS, k->pk_groups);
+	if (n < 0)
+		return -1;
+	memcpy(k->pk_path, path, strlen(path) + 1);
+	k->pk_pid = getpid();
+	k->pk_euid = geteuid();
+	k->pk_egid = getegid();
+	k->pk_group_count = n;
+	return 0;
+}
+
+static int pool_key_equal(const struct pool_key *a, const struct pool_key *b)
+{
+	return a->pk_pid == b->pk_pid && a->pk_euid == b->pk_euid &&
+	       a->pk_egid == b->pk_egid && a->pk_group_count == b->pk_group_count &&
+	       !memcmp(a->pk_groups, b->pk_groups, (size_t)a->pk_group_count * sizeof(gid_t)) &&
+	       !strcmp(a->pk_path, b->pk_path);
+}
+
+/* Is entry @i's number still its socket? Not after the program closed it. */
+static int pool_still_ours(size_t i)
+{
+	struct stat st;
+
+	return !fstat(pool[i].pc_fd, &st) && st.st_dev == pool[i].pc_dev &&
+	       st.st_ino == pool[i].pc_ino;
+}
+
+/* Drops entry @i, closing it if it is still ours; the lock is held. */
+static void pool_drop(size_t i, int close_it)
+{
+	if (close_it && pool_still_ours(i))
+		close(pool[i].pc_fd);
+	pool[i] = pool[--pool_count];
+}
+
+/*
+ * A fork's child holds copies of its parent's connections: they are closed
+ * here (the parent's stay open) and never used, whatever the key says.
+ */
+static void pool_check_owner(pid_t pid)
+{
+	if (pool_pid == pid)
+		return;
+	while (pool_count)
+		pool_drop(pool_count - 1, 1);
+	pool_pid = pid;
+}
+
+/*
+ * An idle connection for @k, or -1; its socket's identity in *@dev and
+ * *@ino. Expired ones met on the way are closed.
+ */
+static int pool_take(const struct pool_key *k, dev_t *dev, ino_t *ino)
+{
+	int64_t now = upgrade_now_ms();
+	size_t i = 0;
+	int fd = -1;
+
+	pthread_once(&pool_once, pool_init);
+	pthread_mutex_lock(&pool_lock);
+	pool_check_owner(k->pk_pid);
+	while (i < pool_count) {
+		if (now >= pool[i].pc_expires) {
+			pool_drop(i, 1);
+			continue;
+		}
+		if (!pool_key_equal(&pool[i].pc_key, k)) {
+			i++;
+			continue;
+		}
+		/* Its number may now be another file: then it is not ours to close. */
+		if (!pool_still_ours(i)) {
+			pool_drop(i, 0);
+			continue;
+		}
+		fd = pool[i].pc_fd;
+		*dev = pool[i].pc_dev;
+		*ino = pool[i].pc_ino;
+		pool_drop(i, 0);
+		break;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return fd;
+}
+
+/*
+ * Keeps @fd for the next request with key @k for half of @keep_ms, or
+ * closes it. @known: its identity if known (it came from the pool), else NULL.
+ */
+static void pool_put(const struct pool_key *k, int fd, uint32_t keep_ms, const struct stat *known)
+{
+	struct pool_conn *pc;
+	struct stat st;
+
+	if (known)
+		st = *known;
+	if (!k->pk_path[0] || keep_ms < 2 || (!known && fstat(fd, &st))) {
+		close(fd);
+		return;
+	}
+	pthread_once(&pool_once, pool_init);
+	pthread_mutex_lock(&pool_lock);
+	pool_check_owner(k->pk_pid);
+	if (pool_count == UPGRADE_POOL_MAX) {
+		pthread_mutex_unlock(&pool_lock);
+		close(fd);
+		return;
+	}
+	pc = &pool[pool_count++];
+	pc->pc_fd = fd;
+	pc->pc_dev = st.st_dev;
+	pc->pc_ino = st.st_ino;
+	pc->pc_expires = upgrade_now_ms() + keep_ms / 2;
+	pc->pc_key = *k;
+	pthread_mutex_unlock(&pool_lock);
+}
+
+/* ---- one upgrade ---- */
+
+static void upgrade_release_daemon(struct ktls_upgrade *up)
+{
+	if (up->up_daemon < 0)
+		return;
+	if (up->up_keep_ms) {
+		struct stat st = { .st_dev = up->up_daemon_dev, .st_ino = up->up_daemon_ino };
+
+		pool_put(&up->up_key, up->up_daemon, up->up_keep_ms, up->up_pooled ? &st : NULL);
+	} else {
+		close(up->up_daemon);
+	}
+	up->up_daemon = -1;
+	up->up_keep_ms = 0;
+}
+
 static int upgrade_finish(struct ktls_upgrade *up, int status, const char *detail)
 {
 	up->up_state = UPGRADE_DONE;
@@ -70,10 +290,7 @@ static int upgrade_finish(struct ktls_upgrade *up, int status, const char *detai
 	up->up_info.status = status;
 	if (status && detail && !up->up_info.detail[0])
 		snprintf(up->up_info.detail, sizeof(up->up_info.detail), "%s", detail);
-	if (up->up_daemon >= 0) {
-		close(up->up_daemon);
-		up->up_daemon = -1;
-	}
+	upgrade_release_daemon(up);
 	return status;
 }
 
@@ -98,14 +315,19 @@ static int upgrade_start_in_process(struct ktls_upgrade *up, const struct ktls_u
 	return 0;
 }
 
-static int upgrade_connect_daemon(struct ktls_upgrade *up, const char *path)
+static const char *upgrade_daemon_path(const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-
 	if (!path)
 		path = getenv("KTLSD_SOCKET");
 	if (!path || !*path)
 		path = KTLSD_DEFAULT_SOCKET;
+	return path;
+}
+
+static int upgrade_connect_daemon(struct ktls_upgrade *up, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sun.sun_path, path, strlen(path));
@@ -123,6 +345,36 @@ static int upgrade_connect_daemon(struct ktls_upgrade *up, const char *path)
 	}
 }
 
+/* A new connection unless a pooled one is in hand; the request goes out next. */
+static int upgrade_open_daemon(struct ktls_upgrade *up, const char *path)
+{
+	int ret = 0;
+
+	if (up->up_daemon < 0)
+		ret = upgrade_connect_daemon(up, path);
+	if (ret)
+		return upgrade_finish(up, ret, ret == -ECONNREFUSED ?
+				      "ktlsd is not running (no listener on its socket)" :
+				      "cannot reach ktlsd");
+	up->up_state = UPGRADE_SEND_REQUEST;
+	up->up_msg_off = 0;
+	up->up_fd_sent = 0;
+	up->up_answer.mb_len = 0;
+	return 0;
+}
+
+/*
+ * The pooled connection was closed by the daemon before it took the
+ * request (see the top of the file): the same request on a new one.
+ */
+static int upgrade_retry(struct ktls_upgrade *up)
+{
+	close(up->up_daemon);
+	up->up_daemon = -1;
+	up->up_pooled = 0;
+	return upgrade_open_daemon(up, up->up_key.pk_path);	/* pooled: it has a key */
+}
+
 static int upgrade_start_daemon(struct ktls_upgrade *up, const struct ktls_upgrade_opts *opts)
 {
 	struct ktlsd_request rq = {
@@ -132,6 +384,7 @@ static int upgrade_start_daemon(struct ktls_upgrade *up, const struct ktls_upgra
 		.rq_timeout_ms = (uint32_t)(opts->timeout_ms ? opts->timeout_ms :
 					    UPGRADE_DEFAULT_TIMEOUT_MS),
 	};
+	const char *path;
 	int ret;
 
 	if ((opts->peer_name && strlen(opts->peer_name) >= sizeof(rq.rq_peer_name)) ||
@@ -146,13 +399,13 @@ static int upgrade_start_daemon(struct ktls_upgrade *up, const struct ktls_upgra
 	ret = ktlsd_msg_finish(&up->up_msg);
 	if (ret < 0)
 		return upgrade_finish(up, ret, "request too large");
-	ret = upgrade_connect_daemon(up, opts->socket_path);
-	if (ret)
-		return upgrade_finish(up, ret, ret == -ECONNREFUSED ?
-				      "ktlsd is not running (no listener on its socket)" :
-				      "cannot reach ktlsd");
-	up->up_state = UPGRADE_SEND_REQUEST;
-	return 0;
+	path = upgrade_daemon_path(opts->socket_path);
+	if (pool_key_get(&up->up_key, path))
+		up->up_key.pk_path[0] = 0;
+	else
+		up->up_daemon = pool_take(&up->up_key, &up->up_daemon_dev, &up->up_daemon_ino);
+	up->up_pooled = up->up_daemon >= 0;
+	return upgrade_open_daemon(up, path);
 }
 
 static int upgrade_start_module(struct ktls_upgrade *up, const struct ktls_upgrade_opts *opts)
@@ -245,6 +498,8 @@ static int upgrade_send_request(struct ktls_upgrade *up)
 		up->up_events = POLLOUT;
 		return -EINPROGRESS;
 	}
+	if (n < 0 && (errno == EPIPE || errno == ECONNRESET) && up->up_pooled && !up->up_fd_sent)
+		return upgrade_retry(up);
 	if (n < 0)
 		return upgrade_finish(up, errno == EPIPE ? -ECONNABORTED : -errno,
 				      "sending the request to ktlsd failed");
@@ -252,15 +507,18 @@ static int upgrade_send_request(struct ktls_upgrade *up)
 	up->up_msg_off += (size_t)n;
 	if (up->up_msg_off < up->up_msg.mb_len)
 		return 0;
+	/* The daemon has yet to see it: a read now could only say EAGAIN. */
 	up->up_state = UPGRADE_READ_RESULT;
-	up->up_msg.mb_len = 0;
-	return 0;
+	up->up_events = POLLIN;
+	return -EINPROGRESS;
 }
 
 /*
  * Reads toward one whole message from the daemon into @msg. Returns 1 when
- * it is complete, -EINPROGRESS, -ECONNABORTED at the end of the stream,
- * -EBADMSG for a bad length, or -errno.
+ * it is complete, 2 when bytes came after it (the daemon broke the one-at-
+ * a-time rule: the connection is not to be used again), -EINPROGRESS,
+ * -ECONNABORTED at the end of the stream, -EBADMSG for a bad length, or
+ * -errno.
  */
 static int ktls_daemon_read_message(int fd, struct ktlsd_msg_builder *msg)
 {
@@ -273,11 +531,12 @@ static int ktls_daemon_read_message(int fd, struct ktlsd_msg_builder *msg)
 			if (len < 0)
 				return -EBADMSG;
 			if (msg->mb_len >= (size_t)len) {
+				n = msg->mb_len > (size_t)len;
 				msg->mb_len = (size_t)len;	/* the daemon sends one */
-				return 1;
+				return 1 + (int)n;
 			}
 		}
-		/* One message per connection: read what there is in one call. */
+		/* One answer per request: read what there is in one call. */
 		n = recv(fd, msg->mb_buf + msg->mb_len, sizeof(msg->mb_buf) - msg->mb_len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -293,14 +552,18 @@ static int upgrade_read_result(struct ktls_upgrade *up)
 {
 	struct ktls_upgrade_info *info = &up->up_info;
 	struct ktlsd_attrs attrs;
+	uint32_t keep_ms;
 	uint16_t type;
 	int ret;
 
-	ret = ktls_daemon_read_message(up->up_daemon, &up->up_msg);
+	ret = ktls_daemon_read_message(up->up_daemon, &up->up_answer);
 	if (ret == -EINPROGRESS) {
 		up->up_events = POLLIN;
 		return ret;
 	}
+	/* Closed with our request unread: it never had the socket. */
+	if (ret == -ECONNRESET && up->up_pooled && !up->up_answer.mb_len)
+		return upgrade_retry(up);
 	if (ret == -ECONNABORTED) {
 		/* It may have died mid-handshake: the socket is in no state to use. */
 		shutdown(up->up_fd, SHUT_RDWR);
@@ -309,9 +572,12 @@ static int upgrade_read_result(struct ktls_upgrade *up)
 	}
 	if (ret < 0 && ret != -EBADMSG)
 		return upgrade_finish(up, ret, "reading ktlsd's answer failed");
-	if (ret < 0 || ktlsd_msg_parse(up->up_msg.mb_buf, up->up_msg.mb_len, &type, &attrs) ||
+	if (ret < 0 || ktlsd_msg_parse(up->up_answer.mb_buf, up->up_answer.mb_len, &type, &attrs) ||
 	    type != KTLSD_MSG_RESULT || ktlsd_result_decode(&attrs, info))
 		return upgrade_finish(up, -EBADMSG, "malformed answer from ktlsd");
+	/* Offered for another request, and nothing came that should not have. */
+	if (ret == 1 && !ktlsd_attr_u32(&attrs, KTLSD_A_KEEP_MS, &keep_ms))
+		up->up_keep_ms = keep_ms;
 	return upgrade_finish(up, info->status, NULL);
 }
 
@@ -478,7 +744,7 @@ int ktlsd_get_counters(const char *socket_path, struct ktlsd_counters *c)
 	memset(c, 0, sizeof(*c));
 	ktlsd_msg_init(&up.up_msg, KTLSD_MSG_STATS_GET);
 	len = ktlsd_msg_finish(&up.up_msg);
-	ret = upgrade_connect_daemon(&up, socket_path);
+	ret = upgrade_connect_daemon(&up, upgrade_daemon_path(socket_path));
 	if (!ret && send(up.up_daemon, up.up_msg.mb_buf, (size_t)len, MSG_NOSIGNAL) != len)
 		ret = -errno;
 	up.up_msg.mb_len = 0;
@@ -495,7 +761,7 @@ int ktlsd_get_counters(const char *socket_path, struct ktlsd_counters *c)
 		else
 			break;
 	}
-	if (ret == 1)
+	if (ret > 0)
 		ret = ktlsd_msg_parse(up.up_msg.mb_buf, up.up_msg.mb_len, &type, &attrs) ||
 		      type != KTLSD_MSG_STATS ? -EBADMSG : 0;
 	for (i = 0; !ret && i < KTLS_ARRAY_SIZE(fields); i++)

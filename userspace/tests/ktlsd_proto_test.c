@@ -5,6 +5,9 @@
  * and kind of descriptors, sockets that cannot be upgraded, requests the
  * policy refuses, idle connections, a broken configuration on reload.
  * Each gets its own errno back, and the daemon still answers afterwards.
+ * Then the library's reuse of its connection to the daemon: shared by
+ * sequential requests, never across a fork or a change of credentials,
+ * and a daemon gone between two requests costs the caller nothing.
  *
  * The host has no kTLS, so a request that passes every check ends at
  * -ENOPROTOOPT, which is itself what a kernel without kTLS must answer.
@@ -69,6 +72,17 @@ static int start_daemon(void)
 	return 0;
 }
 
+static int stop_daemon(int sig)
+{
+	int status;
+
+	kill(daemon_pid, sig);
+	if (waitpid(daemon_pid, &status, 0) != daemon_pid)
+		return -1;
+	daemon_pid = -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static int daemon_alive(void)
 {
 	return daemon_pid > 0 && waitpid(daemon_pid, NULL, WNOHANG) == 0;
@@ -91,6 +105,33 @@ static int connect_daemon(void)
  * Until the daemon accepts a connection (it closes the probe unanswered):
  * long enough for a daemon under valgrind on a loaded machine.
  */
+static int wait_for_daemon(void);
+
+/* The daemon's log so far, NUL-terminated in a static buffer. */
+static const char *read_log(void)
+{
+	static char buf[1 << 20];
+	FILE *f = fopen(log_path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	return buf;
+}
+
+static int count_in_log(const char *what)
+{
+	const char *p = read_log();
+	int n = 0;
+
+	while ((p = strstr(p, what))) {
+		n++;
+		p += strlen(what);
+	}
+	return n;
+}
+
 static int wait_for_daemon(void)
 {
 	int i, fd;
@@ -434,11 +475,181 @@ static void test_stats(void)
 	       "counters without a daemon: ECONNREFUSED");
 }
 
+/* One raw connection: two UPGRADEs in turn, then a malformed one ends it. */
+static void test_raw_reuse(void)
+{
+	struct ktlsd_msg_builder b;
+	struct ktls_upgrade_info info;
+	struct ktlsd_attrs attrs;
+	uint8_t buf[KTLSD_MSG_MAX];
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cmsg;
+	struct pollfd pfd;
+	uint32_t keep = 0;
+	uint16_t type;
+	int fd, tcp[2], i, answered = 0;
+	ssize_t n;
+	size_t len;
+
+	tcp_pair(&tcp[0], &tcp[1]);
+	fd = connect_daemon();
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	len = build_request(&b, KTLSD_ROLE_SERVER, NULL, "nosuch");
+	for (i = 0; i < 2; i++) {
+		memset(control, 0, sizeof(control));
+		iov.iov_base = b.mb_buf;
+		iov.iov_len = len;
+		mh.msg_control = control;
+		mh.msg_controllen = sizeof(control);
+		cmsg = CMSG_FIRSTHDR(&mh);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &tcp[0], sizeof(int));
+		if (fd < 0 || sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)len ||
+		    poll(&pfd, 1, 30000) != 1)
+			break;
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0 || ktlsd_msg_parse(buf, (size_t)n, &type, &attrs) ||
+		    type != KTLSD_MSG_RESULT || ktlsd_result_decode(&attrs, &info) ||
+		    info.status != -ENOKEY || ktlsd_attr_u32(&attrs, KTLSD_A_KEEP_MS, &keep))
+			break;
+		answered++;
+	}
+	tap_ok(answered == 2 && keep == 700,
+	       "two UPGRADEs on one connection, each answered and offering it for %u ms", keep);
+	/* A header announcing too much: answered, and the connection ends. */
+	memcpy(buf, b.mb_buf, sizeof(struct ktlsd_msg));
+	((struct ktlsd_msg *)buf)->km_len = 100000;
+	tap_ok(fd >= 0 && send(fd, buf, sizeof(struct ktlsd_msg), MSG_NOSIGNAL) > 0 &&
+	       poll(&pfd, 1, 30000) == 1 && recv(fd, buf, sizeof(buf), 0) > 0 &&
+	       poll(&pfd, 1, 30000) == 1 && recv(fd, buf, sizeof(buf), 0) == 0,
+	       "after a malformed request the daemon answers and closes the connection");
+	if (fd >= 0)
+		close(fd);
+	close(tcp[0]);
+	close(tcp[1]);
+}
+
+/* Sequential ktls_upgrade() calls share one connection; a fork's child does not. */
+static void test_reuse(void)
+{
+	struct ktls_upgrade_opts opts = { .role = KTLS_ROLE_SERVER, .identity = "nosuch",
+					  .socket_path = sock_path };
+	struct ktls_upgrade_info info;
+	char line[64];
+	int tcp[2], before, between, r1, r2, status;
+	pid_t child;
+
+	tcp_pair(&tcp[0], &tcp[1]);
+	before = count_in_log("requester connected");
+	r1 = ktls_upgrade(tcp[0], &opts, &info);
+	between = count_in_log("requester connected");
+	r2 = ktls_upgrade(tcp[0], &opts, &info);
+	tap_ok(r1 == -ENOKEY && r2 == -ENOKEY && between - before <= 1 &&
+	       count_in_log("requester connected") == between,
+	       "two sequential upgrades share one daemon connection");
+	before = count_in_log("requester connected");
+	ktls_upgrade(tcp[0], &opts, &info);
+	child = fork();
+	if (!child)
+		_exit(ktls_upgrade(tcp[0], &opts, &info) == -ENOKEY ? 0 : 1);
+	waitpid(child, &status, 0);
+	snprintf(line, sizeof(line), "uid=0 pid=%d ", (int)child);
+	tap_ok(WIFEXITED(status) && !WEXITSTATUS(status) &&
+	       count_in_log("requester connected") - before == 1 && strstr(read_log(), line),
+	       "a fork's child connects anew: the daemon sees its own pid");
+	/* And the parent's connection is still good after the child closed its copy. */
+	before = count_in_log("requester connected");
+	tap_ok(ktls_upgrade(tcp[0], &opts, &info) == -ENOKEY &&
+	       count_in_log("requester connected") == before,
+	       "the parent keeps using its connection after the child's exit");
+	close(tcp[0]);
+	close(tcp[1]);
+}
+
+/* A change of effective uid never reuses the old uid's connection, either way. */
+static void test_reuse_setuid(void)
+{
+	struct ktls_upgrade_opts opts = { .role = KTLS_ROLE_SERVER, .identity = "private",
+					  .socket_path = sock_path };
+	struct ktls_upgrade_info info;
+	int tcp[2], as_root, as_nobody, root_again;
+
+	tcp_pair(&tcp[0], &tcp[1]);
+	chmod(dir, 0755);	/* nobody must reach the socket */
+	as_root = ktls_upgrade(tcp[0], &opts, &info);
+	if (seteuid(65534)) {
+		tap_ok(0, "seteuid(nobody): %s", strerror(errno));
+		goto out;
+	}
+	as_nobody = ktls_upgrade(tcp[0], &opts, &info);
+	seteuid(0);
+	root_again = ktls_upgrade(tcp[0], &opts, &info);
+	tap_ok(as_root == -EACCES && as_nobody == -ENOPROTOOPT && root_again == -EACCES,
+	       "identity 'private': root EACCES, then as nobody allowed (%s), then root EACCES "
+	       "again: no connection crosses the uid change", strerror(-as_nobody));
+out:
+	close(tcp[0]);
+	close(tcp[1]);
+}
+
+/*
+ * The daemon restarts between two requests, and then while a request
+ * waits unread in a pooled connection: the library retries on a new
+ * connection and the caller sees only the answer.
+ */
+static void test_reuse_restart(void)
+{
+	struct ktls_upgrade_opts opts = { .role = KTLS_ROLE_SERVER, .identity = "nosuch",
+					  .socket_path = sock_path, .timeout_ms = 30000 };
+	struct ktls_upgrade_info info;
+	struct ktls_upgrade *up;
+	struct pollfd pfd;
+	int tcp[2], ret;
+
+	tcp_pair(&tcp[0], &tcp[1]);
+	ktls_upgrade(tcp[0], &opts, &info);	/* a connection in the pool */
+	tap_ok(stop_daemon(SIGTERM) == 0, "the daemon survived it all and stops cleanly on SIGTERM");
+	if (start_daemon() || wait_for_daemon()) {
+		tap_ok(0, "ktlsd restarted");
+		goto out;
+	}
+	ret = ktls_upgrade(tcp[0], &opts, &info);
+	tap_ok(ret == -ENOKEY, "a restart between two requests: the second still answered (%s)",
+	       info.detail);
+
+	ktls_upgrade(tcp[0], &opts, &info);
+	kill(daemon_pid, SIGSTOP);
+	ret = ktls_upgrade_start(tcp[0], &opts, &up);
+	if (!ret)
+		ret = ktls_upgrade_continue(up);	/* sent into the stopped daemon's connection */
+	stop_daemon(SIGKILL);			/* closes it with the request unread */
+	if (start_daemon() || wait_for_daemon()) {
+		tap_ok(0, "ktlsd restarted");
+		ktls_upgrade_free(up);
+		goto out;
+	}
+	while (ret == -EINPROGRESS) {
+		pfd.fd = ktls_upgrade_poll_fd(up, &pfd.events);
+		poll(&pfd, 1, ktls_upgrade_timeout(up));
+		ret = ktls_upgrade_continue(up);
+	}
+	tap_ok(ret == -ENOKEY, "a daemon killed with the request unread: retried on a new "
+	       "connection (%s)", ktls_upgrade_get_info(up)->detail);
+	ktls_upgrade_free(up);
+out:
+	close(tcp[0]);
+	close(tcp[1]);
+}
+
 int main(void)
 {
-	int status;
 
-	tap_plan(12 + 6 + 3 + 5 + 4 + 3 + 1);
+	tap_plan(12 + 6 + 3 + 5 + 4 + 3 + 2 + 3 + 1 + 3 + 1);
 	signal(SIGPIPE, SIG_IGN);
 	if (!mkdtemp(dir))
 		return 1;
@@ -457,9 +668,12 @@ int main(void)
 	test_library();
 	test_idle_and_reload();
 	test_stats();
-	kill(daemon_pid, SIGTERM);
-	tap_ok(waitpid(daemon_pid, &status, 0) == daemon_pid && WIFEXITED(status) &&
-	       !WEXITSTATUS(status), "the daemon survived it all and stops cleanly on SIGTERM");
+	test_raw_reuse();
+	test_reuse();
+	test_reuse_setuid();
+	test_reuse_restart();
+	tap_ok(daemon_pid > 0 && stop_daemon(SIGTERM) == 0,
+	       "the restarted daemon stops cleanly on SIGTERM");
 	unlink(sock_path);
 	unlink(conf_path);
 	unlink(log_path);

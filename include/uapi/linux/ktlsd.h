@@ -87,6 +87,10 @@ enum ktlsd_attr {
 	KTLSD_A_MAX_PENDING,		/* u32: requests queued or accepted per netns */
 	KTLSD_A_STATS_SUBMITTED,	/* u64 */
 	KTLSD_A_STATS_CANCELLED,	/* u64: signal, close or netns exit */
+	/* the unix socket frontend */
+	KTLSD_A_KEEP_MS,		/* u32, in a RESULT: the connection takes another
+					 * UPGRADE if it comes within this many ms;
+					 * absent: the daemon closes it after the answer */
 
 	__KTLSD_A_MAX,
 	KTLSD_A_MAX = __KTLSD_A_MAX - 1,
@@ -96,6 +100,15 @@ enum ktlsd_attr {
  * Unix socket framing: one message is a header then attributes, each an
  * attribute header then its value padded to 4 bytes. Integers are in host
  * order (the socket never leaves the host); strings carry their NUL.
+ *
+ * One request at a time per connection: UPGRADE, then its RESULT. A RESULT
+ * carrying KTLSD_A_KEEP_MS says the connection stays open for another
+ * UPGRADE, judged by the credentials the connection was made with
+ * (SO_PEERCRED). A daemon that closes a waiting connection sends nothing
+ * first; one that closes it with a request unread makes the requester's
+ * read fail with ECONNRESET, so a requester can tell "never taken" (EPIPE
+ * on sending, ECONNRESET before any byte of the answer) from "taken and
+ * then lost" (end of stream before a whole RESULT).
  */
 struct ktlsd_msg {
 	__u32	km_len;		/* whole message, header included */
