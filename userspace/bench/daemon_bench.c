@@ -16,11 +16,12 @@
  *			thread does every handshake of both ends
  *	daemon		opts.socket_path set: the sockets go to ktlsd,
  *			whose one thread does the handshakes; this one
- *			only connects, hands over and waits
+ *			only hands them over (on connections to ktlsd
+ *			that libktls keeps and reuses) and waits
  *
  * Both put the crypto on one thread. With two CPUs, though, the daemon
- * path can also run this process's share (connect, accept, SCM_RIGHTS,
- * the answers) on the other CPU at the same time, which the in-process
+ * path can also run this process's share (SCM_RIGHTS, the answers, the
+ * TCP connections themselves) on the other CPU at the same time, which the in-process
  * path cannot, and that would flatter it. So every round measures both
  * paths twice: pinned, this process and ktlsd on one CPU (the fair
  * comparison, which the target is judged on), and unpinned (what a
@@ -908,8 +909,8 @@ static void rate_run(const struct options *o, struct rate_results results[PLACE_
 	       "      connections per path (BENCH_CONNS, BENCH_INFLIGHT, BENCH_ROUNDS, BENCH_WARMUP)\n",
 	       o->op_conns, 2 * o->op_conns, o->op_inflight, o->op_rounds, o->op_warmup);
 	printf("      A: in process, the handshakes on this process's one thread\n"
-	       "      B: through ktlsd, the handshakes on ktlsd's one thread; this process connects,\n"
-	       "         hands the sockets over and waits. Unpinned, this process's share can run\n"
+	       "      B: through ktlsd, the handshakes on ktlsd's one thread; this process hands\n"
+	       "         the sockets over and waits. Unpinned, this process's share can run\n"
 	       "         on the other CPU while ktlsd computes, which A cannot do: B may look\n"
 	       "         better than one CPU allows. Pinned, both processes share CPU %d.\n",
 	       bench.b_pin_cpu);
