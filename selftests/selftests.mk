@@ -6,8 +6,9 @@
 #
 #   make vm-setup    install qemu and friends, fetch and unpack the kernels
 #                    (selftests/vm/setup.sh; root for the apt parts)
-#   make selftests   build selftests/ktlsd/*_test.c, and the gnutls_peer
-#                    they drive, into $(BUILD)/selftests
+#   make selftests   build selftests/ktlsd/*_test.c (each linked with
+#                    test_util.c), and the gnutls_peer they drive, into
+#                    $(BUILD)/selftests
 #   make module      build ktlsd.ko for each kernel of VM_KERNELS into
 #                    $(BUILD)/module/<version>/ktlsd.ko (W=1, and sparse
 #                    when installed; a warning fails the build)
@@ -104,10 +105,21 @@ VM_GENL_LIBS		:= $(shell $(or $(PKG_CONFIG),pkg-config) --libs libnl-genl-3.0)
 $(BUILD)/selftests/ktlsd_module_test: VM_SELFTEST_CPPFLAGS += $(VM_GENL_CFLAGS)
 $(BUILD)/selftests/ktlsd_module_test: VM_SELFTEST_LIBS += $(VM_GENL_LIBS)
 
-$(BUILD)/selftests/%: selftests/ktlsd/%.c $(VM_KSELFTEST_DIR)/kselftest_harness.h $(LIBKTLS)
+# What the selftest programs share (selftests/ktlsd/test_util.h), linked
+# into each of them. It does not use the harness, so it gets our full
+# warnings.
+VM_SELFTEST_UTIL	:= $(BUILD)/selftests/test_util.o
+
+$(VM_SELFTEST_UTIL): selftests/ktlsd/test_util.c selftests/ktlsd/test_util.h
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(VM_SELFTEST_WARNINGS) -Wshadow -Wstrict-prototypes \
+		-Wmissing-prototypes $(VM_SELFTEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/selftests/%: selftests/ktlsd/%.c selftests/ktlsd/test_util.h $(VM_SELFTEST_UTIL) \
+		$(VM_KSELFTEST_DIR)/kselftest_harness.h $(LIBKTLS)
 	@mkdir -p $(dir $@)
 	$(CC) $(VM_SELFTEST_CPPFLAGS) $(VM_SELFTEST_WARNINGS) $(VM_SELFTEST_CFLAGS) \
-		-o $@ $< $(VM_SELFTEST_LIBS)
+		-o $@ $< $(VM_SELFTEST_UTIL) $(VM_SELFTEST_LIBS)
 
 $(VM_GNUTLS_PEER): selftests/ktlsd/gnutls_peer.c
 	@mkdir -p $(dir $@)

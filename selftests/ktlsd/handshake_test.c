@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "test_util.h"
 
 #define TEST_HOST	"ktlsd-hs.test"
 #define OTHER_HOST	"other-hs.test"
@@ -55,38 +56,7 @@
 #define DEBUGFS		"/sys/kernel/debug"
 #define HS_DIR		DEBUGFS "/" MODULE_NAME
 
-#define SKIP_UNLESS_FIXTURE(name)						\
-	do {									\
-		const char *only = getenv("KTLS_TEST_FIXTURE");			\
-		if (only && *only && strcmp(only, name))			\
-			SKIP(longjmp(_metadata->env, 1), "KTLS_TEST_FIXTURE=%s", only); \
-	} while (0)
-
 /* ------------------------------------------------------------ small things */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int read_text(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return 0;
-}
 
 static int write_text(const char *path, const char *text)
 {
@@ -99,25 +69,6 @@ static int write_text(const char *path, const char *text)
 	n = write(fd, text, strlen(text));
 	close(fd);
 	return n < 0 ? -errno : 0;
-}
-
-/* @rel beside this program's directory: "../bin/ktlsd" and the like. */
-static int beside_self(const char *rel, char *path, size_t size)
-{
-	char self[PATH_MAX], *slash;
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return -errno;
-	self[n] = 0;
-	slash = strrchr(self, '/');
-	if (!slash)
-		return -ENOENT;
-	*slash = 0;
-	if ((size_t)snprintf(path, size, "%s/../%s", self, rel) >= size)
-		return -ENAMETOOLONG;
-	return access(path, R_OK) ? -errno : 0;
 }
 
 /*
@@ -186,139 +137,6 @@ static int port_listening(int port)
 	return found;
 }
 
-/* A port free on loopback now (bound, then let go). */
-static int free_port(void)
-{
-	struct sockaddr_in addr = { .sin_family = AF_INET,
-				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(addr);
-	int fd, port = -1;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (!bind(fd, (struct sockaddr *)&addr, sizeof(addr)) &&
-	    !getsockname(fd, (struct sockaddr *)&addr, &len))
-		port = ntohs(addr.sin_port);
-	close(fd);
-	return port;
-}
-
-/* ------------------------------------------------------------ processes */
-
-struct proc {
-	pid_t	pid;
-	int	in;		/* its stdin, -1 when closed */
-	char	log[128];	/* its stdout and stderr */
-};
-
-static void proc_init(struct proc *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->pid = -1;
-	p->in = -1;
-}
-
-static int proc_start(struct proc *p, const char *dir, const char *name, char *const argv[])
-{
-	int in[2], log;
-
-	snprintf(p->log, sizeof(p->log), "%s/%s.log", dir, name);
-	log = open(p->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (log < 0)
-		return -errno;
-	if (pipe2(in, O_CLOEXEC)) {
-		close(log);
-		return -errno;
-	}
-	p->pid = fork();
-	if (p->pid < 0)
-		return -errno;
-	if (!p->pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(in[0], 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
-			_exit(126);
-		execvp(argv[0], argv);
-		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(in[0]);
-	close(log);
-	p->in = in[1];
-	return 0;
-}
-
-/* Its exit status within @timeout_ms; else it is killed and -ETIMEDOUT. */
-static int proc_wait(struct proc *p, int timeout_ms)
-{
-	long long deadline = now_ms() + timeout_ms;
-	int status;
-
-	while (waitpid(p->pid, &status, WNOHANG) == 0) {
-		if (now_ms() >= deadline) {
-			kill(p->pid, SIGKILL);
-			waitpid(p->pid, NULL, 0);
-			p->pid = -1;
-			return -ETIMEDOUT;
-		}
-		usleep(20000);
-	}
-	p->pid = -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static void proc_stop(struct proc *p)
-{
-	if (p->in >= 0)
-		close(p->in);
-	p->in = -1;
-	if (p->pid > 0) {
-		kill(p->pid, SIGTERM);
-		if (proc_wait(p, 2000) == -ETIMEDOUT)
-			return;		/* proc_wait() killed it */
-	}
-	p->pid = -1;
-}
-
-static int proc_running(struct proc *p)
-{
-	return p->pid > 0 && waitpid(p->pid, NULL, WNOHANG) == 0;
-}
-
-static int log_has(const struct proc *p, const char *text)
-{
-	char buf[65536];
-
-	return !read_text(p->log, buf, sizeof(buf)) && strstr(buf, text);
-}
-
-static void log_dump(struct __test_metadata *_metadata, const struct proc *p)
-{
-	char buf[8192], *line, *save = NULL;
-
-	if (!p->log[0] || read_text(p->log, buf, sizeof(buf)))
-		return;
-	TH_LOG("---- %s:", p->log);
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		TH_LOG("  | %s", line);
-}
-
-/* A command that must succeed, such as openssl making a certificate. */
-static int run(const char *dir, char *const argv[])
-{
-	struct proc p;
-	int ret;
-
-	proc_init(&p);
-	ret = proc_start(&p, dir, "run", argv);
-	if (p.in >= 0)
-		close(p.in);
-	if (!ret)
-		ret = proc_wait(&p, STEP_MS);
-	return ret > 0 ? -EIO : ret;
-}
-
 /* ------------------------------------------------------------ the fixture */
 
 FIXTURE(handshake) {
@@ -326,95 +144,41 @@ FIXTURE(handshake) {
 	char		ca[96];
 	char		cakey[96];
 	char		conf[128];
-	struct proc	daemon;
-	struct proc	peer;
+	struct tu_proc	daemon;
+	struct tu_proc	peer;
 	int		loaded;		/* we loaded the module: we unload it */
 	int		port;
 };
 
 static int load_module(FIXTURE_DATA(handshake) *self, char *why, size_t whylen)
 {
-	const char *env = getenv("KTLSD_HS_MODULE");
-	char path[PATH_MAX], rel[128];
-	struct utsname un;
-	int fd, ret;
+	int ret = tu_module_load(MODULE_NAME, "KTLSD_HS_MODULE", "kmod", why, whylen);
 
-	uname(&un);
-	snprintf(rel, sizeof(rel), "kmod/%s/%s.ko", un.release, MODULE_NAME);
-	if (env && *env)
-		snprintf(path, sizeof(path), "%s", env);
-	else if (beside_self(rel, path, sizeof(path)))
-		snprintf(path, sizeof(path), "build/%s", rel);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, whylen, "%.200s: %s (make selftests-kmod)", path, strerror(errno));
-		return -ENOENT;
-	}
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	if (ret && ret != -EEXIST) {
-		snprintf(why, whylen, "finit_module %.200s: %s", path, strerror(-ret));
-		return ret;
-	}
 	self->loaded = !ret;
-	return 0;
-}
-
-static void unload_module(FIXTURE_DATA(handshake) *self)
-{
-	long long deadline = now_ms() + 5000;
-
-	if (!self->loaded)
-		return;
-	while (syscall(SYS_delete_module, MODULE_NAME, O_NONBLOCK) && errno == EWOULDBLOCK &&
-	       now_ms() < deadline)
-		usleep(50000);
-	self->loaded = 0;
+	return ret == 1 ? 0 : ret;
 }
 
 /* A key and a certificate for @host, signed by the test CA, as @name.pem/.key. */
-static int make_cert(FIXTURE_DATA(handshake) *self, const char *name, const char *host)
+static int make_cert(FIXTURE_DATA(handshake) *self, const char *name, const char *host,
+		     int serial)
 {
-	char key[96], cert[96], csr[96], ext[96], subj[96];
-	char *csr_argv[] = { "openssl", "req", "-newkey", "ec", "-pkeyopt",
-			     "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
-			     "-out", csr, "-subj", subj, NULL };
-	char *sign_argv[] = { "openssl", "x509", "-req", "-in", csr, "-CA", self->ca,
-			      "-CAkey", self->cakey, "-CAcreateserial", "-days", "2",
-			      "-out", cert, "-extfile", ext, NULL };
-	FILE *f;
-	int ret;
+	char key[96], cert[96], san[96];
 
 	snprintf(key, sizeof(key), "%s/%s.key", self->dir, name);
 	snprintf(cert, sizeof(cert), "%s/%s.pem", self->dir, name);
-	snprintf(csr, sizeof(csr), "%s/%s.csr", self->dir, name);
-	snprintf(ext, sizeof(ext), "%s/%s.ext", self->dir, name);
-	snprintf(subj, sizeof(subj), "/CN=%s", host);
-	f = fopen(ext, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\n"
-		"keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n",
-		host);
-	fclose(f);
-	ret = run(self->dir, csr_argv);
-	return ret ? ret : run(self->dir, sign_argv);
+	snprintf(san, sizeof(san), "DNS:%s", host);
+	return tu_make_cert(self->dir, self->ca, self->cakey, host, san, serial, key, cert);
 }
 
 static int make_pki(FIXTURE_DATA(handshake) *self)
 {
-	char *ca_argv[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-			    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", self->cakey,
-			    "-out", self->ca, "-days", "2", "-subj", "/CN=ktlsd handshake test CA",
-			    "-addext", "basicConstraints=critical,CA:TRUE",
-			    "-addext", "keyUsage=critical,keyCertSign", NULL };
 	int ret;
 
-	ret = run(self->dir, ca_argv);
+	ret = tu_make_ca(self->dir, "ktlsd handshake test CA", self->cakey, self->ca);
 	if (!ret)
-		ret = make_cert(self, "server", TEST_HOST);
+		ret = make_cert(self, "server", TEST_HOST, 2);
 	if (!ret)
-		ret = make_cert(self, "other", OTHER_HOST);
+		ret = make_cert(self, "other", OTHER_HOST, 3);
 	return ret;
 }
 
@@ -438,37 +202,14 @@ static int write_conf(FIXTURE_DATA(handshake) *self)
 	return fclose(f) ? -errno : 0;
 }
 
-static int start_daemon(FIXTURE_DATA(handshake) *self)
-{
-	char path[PATH_MAX];
-	char *argv[] = { path, "-f", "-c", self->conf, NULL };
-	const char *env = getenv("KTLS_BIN");
-	long long deadline = now_ms() + STEP_MS;
-	int ret;
-
-	if (env && *env)
-		snprintf(path, sizeof(path), "%s/ktlsd", env);
-	else if ((ret = beside_self("bin/ktlsd", path, sizeof(path))))
-		return ret;
-	ret = proc_start(&self->daemon, self->dir, "ktlsd", argv);
-	while (!ret && !log_has(&self->daemon, "handshake: serving")) {
-		if (!proc_running(&self->daemon))
-			return -ESRCH;
-		if (now_ms() >= deadline)
-			return -ETIMEDOUT;
-		usleep(20000);
-	}
-	return ret;
-}
-
 FIXTURE_SETUP(handshake)
 {
 	char why[320];
 	int ret;
 
 	SKIP_UNLESS_FIXTURE("handshake");
-	proc_init(&self->daemon);
-	proc_init(&self->peer);
+	tu_proc_init(&self->daemon);
+	tu_proc_init(&self->peer);
 	if (geteuid())
 		SKIP(longjmp(_metadata->env, 1), "needs root (a module, CAP_NET_ADMIN)");
 	ret = genl_family_exists("handshake");
@@ -495,7 +236,7 @@ FIXTURE_SETUP(handshake)
 	ret = make_pki(self);
 	ASSERT_EQ(0, ret) TH_LOG("openssl: %s", strerror(-ret));
 	ASSERT_EQ(0, write_conf(self));
-	ret = start_daemon(self);
+	ret = tu_start_ktlsd(&self->daemon, self->dir, self->conf, "handshake: serving", STEP_MS);
 	ASSERT_EQ(0, ret) TH_LOG("ktlsd: %s", strerror(-ret));
 }
 
@@ -504,14 +245,15 @@ FIXTURE_TEARDOWN(handshake)
 	char *rm_argv[] = { "rm", "-rf", self->dir, NULL };
 
 	if (!_metadata->passed) {
-		log_dump(_metadata, &self->daemon);
-		log_dump(_metadata, &self->peer);
+		TU_LOG_DUMP(self->daemon.log);
+		TU_LOG_DUMP(self->peer.log);
 	}
-	proc_stop(&self->peer);
-	proc_stop(&self->daemon);
+	tu_proc_stop(&self->peer, SIGTERM);
+	tu_proc_stop(&self->daemon, SIGTERM);
 	if (self->dir[0] == '/')
-		run("/tmp", rm_argv);
-	unload_module(self);
+		tu_run("/tmp", rm_argv, STEP_MS);
+	if (self->loaded)
+		tu_module_unload(MODULE_NAME, 5000);
 }
 
 /* ------------------------------------------------------------ the consumer */
@@ -536,8 +278,8 @@ static int hs_command(const char *command, struct hs_result *res)
 	ret = write_text(HS_DIR "/run", command);
 	if (ret)
 		return ret;
-	ret = read_text(HS_DIR "/result", res->text, sizeof(res->text));
-	if (ret)
+	ret = tu_read_text(HS_DIR "/result", res->text, sizeof(res->text));
+	if (ret < 0)
 		return ret;
 	if (sscanf(res->text, "status=%d ulp=%15s tx=%d rx=%d io=%d", &res->status, res->ulp,
 		   &res->tx, &res->rx, &res->io) != 5)
@@ -559,20 +301,20 @@ static int start_s_server(FIXTURE_DATA(handshake) *self, const char *name, int c
 	char *argv[] = { "openssl", "s_server", "-rev", "-naccept", "1", "-accept", accept_arg,
 			 "-cert", cert, "-key", key, "-num_tickets", "0",
 			 client_cert ? "-Verify" : NULL, "1", "-CAfile", self->ca, NULL };
-	long long deadline = now_ms() + STEP_MS;
+	long long deadline = tu_now_ms() + STEP_MS;
 	int ret;
 
-	self->port = free_port();
+	self->port = tu_free_port();
 	if (self->port < 0)
 		return -EADDRNOTAVAIL;
 	snprintf(accept_arg, sizeof(accept_arg), "127.0.0.1:%d", self->port);
 	snprintf(cert, sizeof(cert), "%s/%s.pem", self->dir, name);
 	snprintf(key, sizeof(key), "%s/%s.key", self->dir, name);
-	ret = proc_start(&self->peer, self->dir, "s_server", argv);
+	ret = tu_proc_start(&self->peer, self->dir, "s_server", argv, 0);
 	while (!ret && !port_listening(self->port)) {
-		if (!proc_running(&self->peer))
+		if (!tu_proc_running(&self->peer))
 			return -ESRCH;
-		if (now_ms() >= deadline)
+		if (tu_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		usleep(20000);
 	}
@@ -598,8 +340,8 @@ static void client_case(struct __test_metadata *_metadata, FIXTURE_DATA(handshak
 	EXPECT_LE(1, res.rx);
 	EXPECT_EQ(0, res.io);
 	EXPECT_STREQ("gnip", res.line);
-	EXPECT_TRUE(log_has(&self->daemon, "handshake ok"));
-	EXPECT_TRUE(log_has(&self->daemon, "via=handshake"));
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, "handshake ok"));
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, "via=handshake"));
 }
 
 TEST_F_TIMEOUT(handshake, client_anon, 120)
@@ -631,7 +373,7 @@ TEST_F_TIMEOUT(handshake, client_wrong_name, 120)
 	/* the "tls" ULP may stay attached (it cannot come off), but never keyed */
 	EXPECT_EQ(0, res.tx);
 	EXPECT_EQ(0, res.rx);
-	EXPECT_TRUE(log_has(&self->daemon, "handshake failed"));
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, "handshake failed"));
 }
 
 /* The module serves; s_client verifies it against the CA and the name. */
@@ -644,12 +386,12 @@ TEST_F_TIMEOUT(handshake, server_x509, 120)
 	struct hs_result res;
 	int ret;
 
-	self->port = free_port();
+	self->port = tu_free_port();
 	ASSERT_LT(0, self->port);
 	snprintf(command, sizeof(command), "listen %d", self->port);
 	ASSERT_EQ(0, hs_command(command, &res)) TH_LOG("%s", res.text);
 	snprintf(connect_arg, sizeof(connect_arg), "127.0.0.1:%d", self->port);
-	ASSERT_EQ(0, proc_start(&self->peer, self->dir, "s_client", argv));
+	ASSERT_EQ(0, tu_proc_start(&self->peer, self->dir, "s_client", argv, 0));
 	ASSERT_EQ(5, write(self->peer.in, "ping\n", 5));
 	ret = hs_command("server", &res);
 	ASSERT_EQ(0, ret) TH_LOG("server: %s", strerror(-ret));
@@ -660,10 +402,10 @@ TEST_F_TIMEOUT(handshake, server_x509, 120)
 	EXPECT_LE(1, res.rx);
 	EXPECT_STREQ("ping", res.line);
 	/* the module closed after its answer: s_client ends */
-	proc_wait(&self->peer, STEP_MS);
-	ASSERT_EQ(0, read_text(self->peer.log, out, sizeof(out)));
+	tu_proc_wait(&self->peer, STEP_MS);
+	ASSERT_LE(0, tu_read_text(self->peer.log, out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "gnip")) TH_LOG("s_client: %s", out);
-	EXPECT_TRUE(log_has(&self->daemon, "role=server"));
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, "role=server"));
 }
 
 /* Nobody in the "tlshd" group: the kernel refuses the request at once. */
@@ -673,7 +415,7 @@ TEST_F_TIMEOUT(handshake, no_daemon, 120)
 	struct hs_result res;
 	int ret;
 
-	proc_stop(&self->daemon);
+	tu_proc_stop(&self->daemon, SIGTERM);
 	ret = start_s_server(self, "server", 0);
 	ASSERT_EQ(0, ret) TH_LOG("s_server: %s", strerror(-ret));
 	snprintf(command, sizeof(command), "client %d %s", self->port, TEST_HOST);

@@ -59,6 +59,7 @@
 
 #include "ktls.h"
 #include "kselftest_harness.h"
+#include "test_util.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS			282
@@ -148,44 +149,6 @@ static long pattern_mismatch(const struct pattern *pt, uint64_t off,
 
 /* ------------------------------------------------------------ small helpers */
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int ms_left(long long deadline)
-{
-	long long left = deadline - now_ms();
-
-	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
-}
-
-static int set_nonblocking(int fd)
-{
-	int flags = fcntl(fd, F_GETFL);
-
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK))
-		return -errno;
-	return 0;
-}
-
-/* Waits for @events on @fd; 0 when ready, -ETIMEDOUT at @deadline. */
-static int wait_fd(int fd, short events, long long deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int ret;
-
-	do {
-		ret = poll(&pfd, 1, ms_left(deadline));
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0)
-		return -errno;
-	return ret ? 0 : -ETIMEDOUT;
-}
-
 static int write_all(int fd, const void *buf, size_t len, long long deadline)
 {
 	const char *p = buf;
@@ -195,7 +158,7 @@ static int write_all(int fd, const void *buf, size_t len, long long deadline)
 	while (len) {
 		n = write(fd, p, len);
 		if (n < 0 && errno == EAGAIN) {
-			ret = wait_fd(fd, POLLOUT, deadline);
+			ret = tu_wait_fd(fd, POLLOUT, deadline);
 			if (ret)
 				return ret;
 			continue;
@@ -263,43 +226,6 @@ static int kernel_has_tls13_rekey(void)
 	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
 		return 0;
 	return major > 6 || (major == 6 && minor >= 14);
-}
-
-/* ------------------------------------------------------------ /proc/net/tls_stat */
-
-struct tls_stat {
-	long	ts_tx_sw;
-	long	ts_rx_sw;
-	long	ts_decrypt_error;
-};
-
-static const struct {
-	const char	*tf_name;
-	size_t		tf_offset;
-} tls_stat_fields[] = {
-	{ "TlsTxSw",		offsetof(struct tls_stat, ts_tx_sw) },
-	{ "TlsRxSw",		offsetof(struct tls_stat, ts_rx_sw) },
-	{ "TlsDecryptError",	offsetof(struct tls_stat, ts_decrypt_error) },
-};
-
-/* Before the tls module is loaded there is no file: all counters are 0. */
-static int read_tls_stat(struct tls_stat *stat)
-{
-	char name[64];
-	long value;
-	size_t i;
-	FILE *f;
-
-	memset(stat, 0, sizeof(*stat));
-	f = fopen("/proc/net/tls_stat", "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	while (fscanf(f, "%63s %ld", name, &value) == 2)
-		for (i = 0; i < ARRAY_SIZE(tls_stat_fields); i++)
-			if (!strcmp(name, tls_stat_fields[i].tf_name))
-				*(long *)((char *)stat + tls_stat_fields[i].tf_offset) = value;
-	fclose(f);
-	return 0;
 }
 
 /* ------------------------------------------------------------ test PKI */
@@ -490,248 +416,21 @@ out_free:
 	return ret;
 }
 
-/* ------------------------------------------------------------ peer processes */
-
-struct peer_process {
-	pid_t	pp_pid;
-	int	pp_stdin;	/* our end of its stdin, -1 once closed */
-	int	pp_stdout;	/* our end of its stdout, -1 when it goes to the log */
-	int	pp_status;	/* wait status once reaped, else -1 */
-	char	pp_log[128];	/* its stderr (and stdout without a pipe) */
-};
-
-static void peer_init(struct peer_process *pp)
-{
-	memset(pp, 0, sizeof(*pp));
-	pp->pp_pid = -1;
-	pp->pp_stdin = pp->pp_stdout = -1;
-	pp->pp_status = -1;
-}
-
-static void peer_close_stdin(struct peer_process *pp)
-{
-	if (pp->pp_stdin >= 0)
-		close(pp->pp_stdin);
-	pp->pp_stdin = -1;
-}
-
-/*
- * Starts @argv (looked up in PATH) with its stdin on a pipe, its stdout
- * on a pipe or, with @stdout_to_log, on the log, and its stderr on the
- * log. The child gets SIGKILL when this test process ends, and the
- * harness kills the whole process group on a timeout, so no peer
- * outlives its test.
- */
-static int peer_spawn(struct peer_process *pp, const char *dir, const char *name,
-		      char *const argv[], int stdout_to_log)
-{
-	int in[2], out[2] = { -1, -1 }, log, ret;
-
-	snprintf(pp->pp_log, sizeof(pp->pp_log), "%s/%s.log", dir, name);
-	log = open(pp->pp_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (log < 0)
-		return -errno;
-	if (pipe2(in, O_CLOEXEC)) {
-		ret = -errno;
-		goto out_close_log;
-	}
-	if (!stdout_to_log && pipe2(out, O_CLOEXEC)) {
-		ret = -errno;
-		goto out_close_stdin_pipe;
-	}
-
-	pp->pp_pid = fork();
-	if (pp->pp_pid < 0) {
-		ret = -errno;
-		goto out_close_stdout_pipe;
-	}
-	if (pp->pp_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(in[0], 0) < 0 || dup2(stdout_to_log ? log : out[1], 1) < 0 ||
-		    dup2(log, 2) < 0)
-			_exit(126);
-		execvp(argv[0], argv);
-		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(in[0]);
-	pp->pp_stdin = in[1];
-	if (!stdout_to_log) {
-		close(out[1]);
-		pp->pp_stdout = out[0];
-	}
-	close(log);
-	ret = set_nonblocking(pp->pp_stdin);
-	if (!ret && pp->pp_stdout >= 0)
-		ret = set_nonblocking(pp->pp_stdout);
-	return ret;
-
-out_close_stdout_pipe:
-	if (out[0] >= 0) {
-		close(out[0]);
-		close(out[1]);
-	}
-out_close_stdin_pipe:
-	close(in[0]);
-	close(in[1]);
-out_close_log:
-	close(log);
-	return ret;
-}
-
-static int peer_exit_code(int status)
-{
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* Reaps the peer if it has exited; 1 while it runs. */
-static int peer_alive(struct peer_process *pp)
-{
-	int status;
-
-	if (pp->pp_pid <= 0)
-		return 0;
-	if (waitpid(pp->pp_pid, &status, WNOHANG) != pp->pp_pid)
-		return 1;
-	pp->pp_pid = -1;
-	pp->pp_status = status;
-	return 0;
-}
-
-/* Exit status of the peer within @timeout_ms, else kills it: -ETIMEDOUT. */
-static int peer_wait(struct peer_process *pp, int timeout_ms)
-{
-	long long deadline = now_ms() + timeout_ms;
-	int status;
-
-	while (peer_alive(pp)) {
-		if (now_ms() >= deadline) {
-			kill(pp->pp_pid, SIGKILL);
-			waitpid(pp->pp_pid, &status, 0);
-			pp->pp_pid = -1;
-			pp->pp_status = status;
-			return -ETIMEDOUT;
-		}
-		usleep(20000);
-	}
-	return pp->pp_status >= 0 ? peer_exit_code(pp->pp_status) : -ECHILD;
-}
-
-static void peer_stop(struct peer_process *pp)
-{
-	peer_close_stdin(pp);
-	if (pp->pp_pid > 0) {
-		kill(pp->pp_pid, SIGKILL);
-		waitpid(pp->pp_pid, &pp->pp_status, 0);
-		pp->pp_pid = -1;
-	}
-	if (pp->pp_stdout >= 0)
-		close(pp->pp_stdout);
-	pp->pp_stdout = -1;
-}
-
-/* The peer's log, for a failing test's output. */
-static void peer_log_dump(struct __test_metadata *_metadata, const struct peer_process *pp)
-{
-	char buf[4096], *line, *save = NULL;
-	int len;
-
-	if (!pp->pp_log[0])
-		return;
-	len = read_file(pp->pp_log, buf, sizeof(buf));
-	if (len <= 0)
-		return;
-	TH_LOG("---- %s:", pp->pp_log);
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		TH_LOG("  | %s", line);
-}
-
-/* An executable at @relative to this program's directory. */
-static int path_beside_self(const char *relative, char *path, size_t size)
-{
-	char self[PATH_MAX], *slash;
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return -errno;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return -ENOENT;
-	*slash = '\0';
-	if ((size_t)snprintf(path, size, "%s/%s", self, relative) >= size)
-		return -ENAMETOOLONG;
-	return access(path, X_OK) ? -errno : 0;
-}
-
-/* Where the example peers are: $KTLS_BIN, else ../bin beside this program. */
-static int tool_path(const char *tool, char *path, size_t size)
-{
-	const char *env = getenv("KTLS_BIN");
-	char relative[64];
-
-	if (env && *env) {
-		if ((size_t)snprintf(path, size, "%s/%s", env, tool) >= size)
-			return -ENAMETOOLONG;
-		return access(path, X_OK) ? -errno : 0;
-	}
-	if ((size_t)snprintf(relative, sizeof(relative), "../bin/%s", tool) >= sizeof(relative))
-		return -ENAMETOOLONG;
-	return path_beside_self(relative, path, size);
-}
-
 /* ------------------------------------------------------------ sockets */
-
-static int loopback_listener(int *port)
-{
-	struct sockaddr_in addr = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	socklen_t len = sizeof(addr);
-	int fd;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, 4) ||
-	    getsockname(fd, (struct sockaddr *)&addr, &len)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	*port = ntohs(addr.sin_port);
-	return fd;
-}
-
-/* A port nobody listens on now, for s_server, which cannot report port 0. */
-static int free_loopback_port(void)
-{
-	int port, fd;
-
-	fd = loopback_listener(&port);
-	if (fd < 0)
-		return fd;
-	close(fd);
-	return port;
-}
 
 /*
  * Connects to a peer that is still starting. Every refused attempt is
  * cheap and the first accepted one is the connection (s_server -naccept 1
  * serves exactly one), so there is no separate probe.
  */
-static int connect_when_listening(int port, struct peer_process *pp, int timeout_ms)
+static int connect_when_listening(int port, struct tu_proc *pp, int timeout_ms)
 {
 	struct sockaddr_in addr = {
 		.sin_family = AF_INET,
 		.sin_port = htons(port),
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 	};
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = tu_now_ms() + timeout_ms;
 	int fd, err;
 
 	for (;;) {
@@ -744,28 +443,28 @@ static int connect_when_listening(int port, struct peer_process *pp, int timeout
 		close(fd);
 		if (err != -ECONNREFUSED)
 			return err;
-		if (!peer_alive(pp))
+		if (!tu_proc_running(pp))
 			return -ESRCH;
-		if (now_ms() >= deadline)
+		if (tu_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		usleep(20000);
 	}
 }
 
-static int accept_within(int listener, struct peer_process *pp, int timeout_ms)
+static int accept_within(int listener, struct tu_proc *pp, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = tu_now_ms() + timeout_ms;
 	int ret;
 
 	for (;;) {
-		ret = wait_fd(listener, POLLIN, now_ms() + 100);
+		ret = tu_wait_fd(listener, POLLIN, tu_now_ms() + 100);
 		if (!ret)
 			break;
 		if (ret != -ETIMEDOUT)
 			return ret;
-		if (pp && !peer_alive(pp))
+		if (pp && !tu_proc_running(pp))
 			return -ESRCH;
-		if (now_ms() >= deadline)
+		if (tu_now_ms() >= deadline)
 			return -ETIMEDOUT;
 	}
 	ret = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
@@ -782,7 +481,7 @@ static int loopback_pair(int *client, int *server)
 	int listener, port, err;
 
 	*client = *server = -1;
-	listener = loopback_listener(&port);
+	listener = tu_loopback_listener(&port, 4);
 	if (listener < 0)
 		return listener;
 	addr.sin_port = htons(port);
@@ -920,7 +619,7 @@ static int hs_side_step(struct hs_side *side)
  */
 static int hs_run(struct hs_side *const *sides, size_t count, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = tu_now_ms() + timeout_ms;
 	struct pollfd pfd[2];
 	size_t i, waiting;
 	int ret;
@@ -944,7 +643,7 @@ static int hs_run(struct hs_side *const *sides, size_t count, int timeout_ms)
 		}
 		if (!waiting)
 			return 0;
-		if (now_ms() >= deadline)
+		if (tu_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		if (poll(pfd, count, 100) < 0 && errno != EINTR)
 			return -errno;
@@ -995,13 +694,6 @@ static const struct tls_version_facts *version_facts(uint16_t version)
  * A SKIP in setup alone would still run the test, so it jumps out past
  * the test and its teardown, as a failed ASSERT in setup does.
  */
-#define SKIP_UNLESS_FIXTURE(name)						\
-	do {									\
-		const char *only = getenv("KTLS_TEST_FIXTURE");			\
-		if (only && *only && strcmp(only, name))			\
-			SKIP(longjmp(_metadata->env, 1), "KTLS_TEST_FIXTURE=%s", only); \
-	} while (0)
-
 /* ------------------------------------------------------------ fixture: no tls module */
 
 /*
@@ -1019,8 +711,8 @@ FIXTURE(no_tls_module) {
 	int			modprobe_replaced;
 	int			tls_present;
 	struct test_pki		pki;
-	struct peer_process	server;
-	struct peer_process	client;
+	struct tu_proc	server;
+	struct tu_proc	client;
 };
 
 FIXTURE_SETUP(no_tls_module)
@@ -1029,8 +721,8 @@ FIXTURE_SETUP(no_tls_module)
 
 	SKIP_UNLESS_FIXTURE("no_tls_module");
 	signal(SIGPIPE, SIG_IGN);
-	peer_init(&self->server);
-	peer_init(&self->client);
+	tu_proc_init(&self->server);
+	tu_proc_init(&self->client);
 	/* Loaded by an earlier program of this boot, or built in. */
 	self->tls_present = !access("/sys/module/tls", F_OK);
 	if (self->tls_present)
@@ -1048,15 +740,15 @@ FIXTURE_SETUP(no_tls_module)
 FIXTURE_TEARDOWN(no_tls_module)
 {
 	if (!_metadata->passed) {
-		peer_log_dump(_metadata, &self->server);
-		peer_log_dump(_metadata, &self->client);
+		TU_LOG_DUMP(self->server.log);
+		TU_LOG_DUMP(self->client.log);
 	}
-	peer_stop(&self->client);
-	peer_stop(&self->server);
-	if (self->client.pp_log[0])
-		unlink(self->client.pp_log);
-	if (self->server.pp_log[0])
-		unlink(self->server.pp_log);
+	tu_proc_stop(&self->client, SIGKILL);
+	tu_proc_stop(&self->server, SIGKILL);
+	if (self->client.log[0])
+		unlink(self->client.log);
+	if (self->server.log[0])
+		unlink(self->server.log);
 	pki_remove(&self->pki);
 	if (self->modprobe_replaced &&
 	    write_file(MODPROBE_PATH, self->saved_modprobe))
@@ -1142,13 +834,13 @@ TEST_F_TIMEOUT(no_tls_module, install_fails_with_enoent, 60)
 	EXPECT_EQ(-ENOENT, ret);
 	ktls_buf_init(&out, NULL, 0);
 	ASSERT_EQ(0, ktls_send(server, &out, "still here", 10));
-	ASSERT_EQ(0, write_all(sfd, out.base, out.off, now_ms() + STEP_TIMEOUT_MS));
+	ASSERT_EQ(0, write_all(sfd, out.base, out.off, tu_now_ms() + STEP_TIMEOUT_MS));
 	ktls_buf_shift(&out, out.off);
 	while (plain.off < 10) {
 		uint8_t chunk[4096];
 		ssize_t n;
 
-		ASSERT_EQ(0, wait_fd(cfd, POLLIN, now_ms() + STEP_TIMEOUT_MS));
+		ASSERT_EQ(0, tu_wait_fd(cfd, POLLIN, tu_now_ms() + STEP_TIMEOUT_MS));
 		n = recv(cfd, chunk, sizeof(chunk), MSG_DONTWAIT);
 		ASSERT_LT(0, n);
 		ASSERT_EQ(0, ktls_buf_push(&client_side.hs_in, chunk, (size_t)n));
@@ -1173,22 +865,22 @@ TEST_F_TIMEOUT(no_tls_module, install_fails_with_enoent, 60)
 }
 
 /* The N of "listening on port N" in a log, once it is there. */
-static int wait_listening_port(struct peer_process *pp, int timeout_ms)
+static int wait_listening_port(struct tu_proc *pp, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = tu_now_ms() + timeout_ms;
 	char buf[4096];
 	const char *line;
 	int port;
 
 	for (;;) {
-		slurp(pp->pp_log, buf, sizeof(buf));
+		slurp(pp->log, buf, sizeof(buf));
 		line = strstr(buf, "listening on port ");
 		if (line && strchr(line, '\n') &&
 		    sscanf(line, "listening on port %d", &port) == 1)
 			return port;
-		if (!peer_alive(pp))
+		if (!tu_proc_running(pp))
 			return -ESRCH;
-		if (now_ms() >= deadline)
+		if (tu_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		usleep(20000);
 	}
@@ -1198,7 +890,7 @@ static int wait_listening_port(struct peer_process *pp, int timeout_ms)
  * Feeds @len pattern bytes into the peer's stdin and checks what comes
  * back on its stdout (an echo through the connection).
  */
-static int echo_through(struct peer_process *pp, size_t len, long long deadline,
+static int echo_through(struct tu_proc *pp, size_t len, long long deadline,
 			char *why, size_t why_size)
 {
 	unsigned char buf[16384];
@@ -1208,17 +900,17 @@ static int echo_through(struct peer_process *pp, size_t len, long long deadline,
 	long bad;
 
 	while (back < len) {
-		pfd[0].fd = fed < len ? pp->pp_stdin : -1;
+		pfd[0].fd = fed < len ? pp->in : -1;
 		pfd[0].events = POLLOUT;
-		pfd[1].fd = pp->pp_stdout;
+		pfd[1].fd = pp->out;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, ms_left(deadline)) <= 0) {
+		if (poll(pfd, 2, tu_ms_left(deadline)) <= 0) {
 			snprintf(why, why_size, "stuck after %zu of %zu bytes fed, %zu back",
 				 fed, len, back);
 			return -ETIMEDOUT;
 		}
 		if (pfd[0].revents) {
-			n = write(pp->pp_stdin, pattern_at(&pattern_to_peer, fed),
+			n = write(pp->in, pattern_at(&pattern_to_peer, fed),
 				  min_size(PATTERN_PERIOD, len - fed));
 			if (n < 0 && errno != EAGAIN) {
 				snprintf(why, why_size, "write to the client: %s", strerror(errno));
@@ -1227,7 +919,7 @@ static int echo_through(struct peer_process *pp, size_t len, long long deadline,
 			fed += n > 0 ? (size_t)n : 0;
 		}
 		if (pfd[1].revents) {
-			n = read(pp->pp_stdout, buf, sizeof(buf));
+			n = read(pp->out, buf, sizeof(buf));
 			if (n <= 0 && !(n < 0 && errno == EAGAIN)) {
 				snprintf(why, why_size, "client output ended after %zu of %zu bytes",
 					 back, len);
@@ -1254,9 +946,9 @@ TEST_F_TIMEOUT(no_tls_module, tools_report_ktls_off, 90)
 
 	if (self->tls_present)
 		SKIP(return, TLS_PRESENT_REASON);
-	ASSERT_EQ(0, tool_path("ktls-server", server_bin, sizeof(server_bin)))
+	ASSERT_EQ(0, tu_tool_path("ktls-server", server_bin, sizeof(server_bin)))
 		TH_LOG("ktls-server not found: build it (make) or set KTLS_BIN");
-	ASSERT_EQ(0, tool_path("ktls-client", client_bin, sizeof(client_bin)))
+	ASSERT_EQ(0, tu_tool_path("ktls-client", client_bin, sizeof(client_bin)))
 		TH_LOG("ktls-client not found: build it (make) or set KTLS_BIN");
 	pattern_init(&pattern_to_peer, 0x70);
 
@@ -1266,7 +958,8 @@ TEST_F_TIMEOUT(no_tls_module, tools_report_ktls_off, 90)
 			"--once", "--echo", "0", NULL,
 		};
 
-		ASSERT_EQ(0, peer_spawn(&self->server, self->pki.tp_dir, "ktls-server", argv, 1));
+		ASSERT_EQ(0, tu_proc_start(&self->server, self->pki.tp_dir, "ktls-server", argv,
+					   TU_PROC_NONBLOCK));
 	}
 	port = wait_listening_port(&self->server, STEP_TIMEOUT_MS);
 	ASSERT_LT(0, port) TH_LOG("ktls-server did not listen: %s", strerror(-port));
@@ -1276,21 +969,22 @@ TEST_F_TIMEOUT(no_tls_module, tools_report_ktls_off, 90)
 			client_bin, "--ca", self->pki.tp_ca, TEST_HOST_NAME, port_arg, NULL,
 		};
 
-		ASSERT_EQ(0, peer_spawn(&self->client, self->pki.tp_dir, "ktls-client", argv, 0));
+		ASSERT_EQ(0, tu_proc_start(&self->client, self->pki.tp_dir, "ktls-client", argv,
+					   TU_PROC_NONBLOCK | TU_PROC_PIPE_OUT));
 	}
 
 	/* The tools fall back to records in userspace: data still flows. */
-	ret = echo_through(&self->client, SMALL_SIZE, now_ms() + TRANSFER_TIMEOUT_MS,
+	ret = echo_through(&self->client, SMALL_SIZE, tu_now_ms() + TRANSFER_TIMEOUT_MS,
 			   why, sizeof(why));
 	ASSERT_EQ(0, ret) TH_LOG("echo through ktls-client and ktls-server: %s", why);
-	peer_close_stdin(&self->client);
-	EXPECT_EQ(0, peer_wait(&self->client, STEP_TIMEOUT_MS));
-	EXPECT_EQ(0, peer_wait(&self->server, STEP_TIMEOUT_MS));
+	tu_proc_close_stdin(&self->client);
+	EXPECT_EQ(0, tu_proc_wait(&self->client, STEP_TIMEOUT_MS));
+	EXPECT_EQ(0, tu_proc_wait(&self->server, STEP_TIMEOUT_MS));
 
-	slurp(self->client.pp_log, log, sizeof(log));
+	slurp(self->client.log, log, sizeof(log));
 	EXPECT_NE(NULL, strstr(log, " ktls=off ktls_error=\"")) TH_LOG("ktls-client: %s", log);
 	EXPECT_NE(NULL, strstr(log, "no tls module in this kernel")) TH_LOG("ktls-client: %s", log);
-	slurp(self->server.pp_log, log, sizeof(log));
+	slurp(self->server.log, log, sizeof(log));
 	EXPECT_NE(NULL, strstr(log, " ktls=off ktls_error=\"")) TH_LOG("ktls-server: %s", log);
 	EXPECT_NE(NULL, strstr(log, "no tls module in this kernel")) TH_LOG("ktls-server: %s", log);
 	EXPECT_NE(0, access("/sys/module/tls", F_OK));
@@ -1308,15 +1002,16 @@ TEST_F_TIMEOUT(no_tls_module, tools_require_ktls_close, 90)
 
 	if (self->tls_present)
 		SKIP(return, TLS_PRESENT_REASON);
-	ASSERT_EQ(0, tool_path("ktls-server", server_bin, sizeof(server_bin)));
-	ASSERT_EQ(0, tool_path("ktls-client", client_bin, sizeof(client_bin)));
+	ASSERT_EQ(0, tu_tool_path("ktls-server", server_bin, sizeof(server_bin)));
+	ASSERT_EQ(0, tu_tool_path("ktls-client", client_bin, sizeof(client_bin)));
 	{
 		char *const argv[] = {
 			server_bin, "--cert", self->pki.tp_cert, "--key", self->pki.tp_key,
 			"--once", "--echo", "0", NULL,
 		};
 
-		ASSERT_EQ(0, peer_spawn(&self->server, self->pki.tp_dir, "ktls-server", argv, 1));
+		ASSERT_EQ(0, tu_proc_start(&self->server, self->pki.tp_dir, "ktls-server", argv,
+					   TU_PROC_NONBLOCK));
 	}
 	port = wait_listening_port(&self->server, STEP_TIMEOUT_MS);
 	ASSERT_LT(0, port) TH_LOG("ktls-server did not listen: %s", strerror(-port));
@@ -1327,11 +1022,12 @@ TEST_F_TIMEOUT(no_tls_module, tools_require_ktls_close, 90)
 			port_arg, NULL,
 		};
 
-		ASSERT_EQ(0, peer_spawn(&self->client, self->pki.tp_dir, "ktls-client", argv, 0));
+		ASSERT_EQ(0, tu_proc_start(&self->client, self->pki.tp_dir, "ktls-client", argv,
+					   TU_PROC_NONBLOCK | TU_PROC_PIPE_OUT));
 	}
-	EXPECT_EQ(1, peer_wait(&self->client, STEP_TIMEOUT_MS));
-	peer_wait(&self->server, STEP_TIMEOUT_MS);
-	slurp(self->client.pp_log, log, sizeof(log));
+	EXPECT_EQ(1, tu_proc_wait(&self->client, STEP_TIMEOUT_MS));
+	tu_proc_wait(&self->server, STEP_TIMEOUT_MS);
+	slurp(self->client.log, log, sizeof(log));
 	EXPECT_NE(NULL, strstr(log, "error: kTLS not installed (off)")) TH_LOG("ktls-client: %s", log);
 	EXPECT_NE(NULL, strstr(log, "no tls module in this kernel")) TH_LOG("ktls-client: %s", log);
 	EXPECT_EQ(NULL, strstr(log, "handshake: ")) TH_LOG("ktls-client: %s", log);
@@ -1350,10 +1046,10 @@ FIXTURE(ktls_peer) {
 	int			sock;
 	int			peer_sock;
 	int			listener;
-	struct peer_process	peer;		/* s_server or s_client */
+	struct tu_proc	peer;		/* s_server or s_client */
 	struct ktls_buf		plain;		/* what ktls_install() decrypted */
 	struct ktls_install_status status;
-	struct tls_stat		stat_before;
+	struct tu_tls_stat		stat_before;
 	char			file[128];	/* sendfile()'s source */
 };
 
@@ -1489,7 +1185,7 @@ static void peer_bed_setup(struct __test_metadata *_metadata, FIXTURE_DATA(ktls_
 
 	signal(SIGPIPE, SIG_IGN);
 	self->sock = self->peer_sock = self->listener = -1;
-	peer_init(&self->peer);
+	tu_proc_init(&self->peer);
 	ktls_buf_init(&self->plain, NULL, 0);
 	hs_side_init(&self->side, NULL, -1);
 	hs_side_init(&self->peer_side, NULL, -1);
@@ -1506,16 +1202,16 @@ static void peer_bed_setup(struct __test_metadata *_metadata, FIXTURE_DATA(ktls_
 	ASSERT_NE(NULL, self->client_cfg);
 	ASSERT_NE(NULL, self->server_cfg);
 	ASSERT_EQ(0, warm_up_kernel_cipher(_metadata, variant));
-	ASSERT_EQ(0, read_tls_stat(&self->stat_before));
+	ASSERT_EQ(0, tu_read_tls_stat(&self->stat_before));
 }
 
 static void peer_bed_teardown(struct __test_metadata *_metadata, FIXTURE_DATA(ktls_peer) *self)
 {
 	if (!_metadata->passed)
-		peer_log_dump(_metadata, &self->peer);
-	peer_stop(&self->peer);
-	if (self->peer.pp_log[0])
-		unlink(self->peer.pp_log);
+		TU_LOG_DUMP(self->peer.log);
+	tu_proc_stop(&self->peer, SIGKILL);
+	if (self->peer.log[0])
+		unlink(self->peer.log);
 	if (self->file[0])
 		unlink(self->file);
 	if (self->sock >= 0)
@@ -1546,7 +1242,7 @@ FIXTURE_TEARDOWN(ktls_peer)
 }
 
 /* s_server -naccept 1 on a free port; @quiet: stdin and stdout are data only. */
-static int start_s_server(struct peer_process *pp, const struct test_pki *pki,
+static int start_s_server(struct tu_proc *pp, const struct test_pki *pki,
 			  const FIXTURE_VARIANT(ktls_peer) *variant, int quiet, int *port)
 {
 	const struct tls_version_facts *v = version_facts(variant->version);
@@ -1558,18 +1254,19 @@ static int start_s_server(struct peer_process *pp, const struct test_pki *pki,
 		(char *)variant->openssl_suite, quiet ? "-quiet" : NULL, NULL,
 	};
 
-	*port = free_loopback_port();
+	*port = tu_free_port();
 	if (*port < 0)
 		return *port;
 	snprintf(accept_arg, sizeof(accept_arg), "127.0.0.1:%d", *port);
-	return peer_spawn(pp, pki->tp_dir, "s_server", argv, !quiet);
+	return tu_proc_start(pp, pki->tp_dir, "s_server", argv,
+			     TU_PROC_NONBLOCK | (quiet ? TU_PROC_PIPE_OUT : 0));
 }
 
 /*
  * s_client in its quiet data mode: no command letters, and the end of
  * its stdin is its close_notify (-no_ign_eof after -quiet, which sets it).
  */
-static int start_s_client(struct peer_process *pp, const struct test_pki *pki,
+static int start_s_client(struct tu_proc *pp, const struct test_pki *pki,
 			  const FIXTURE_VARIANT(ktls_peer) *variant, int port)
 {
 	const struct tls_version_facts *v = version_facts(variant->version);
@@ -1583,7 +1280,8 @@ static int start_s_client(struct peer_process *pp, const struct test_pki *pki,
 	};
 
 	snprintf(connect_arg, sizeof(connect_arg), "127.0.0.1:%d", port);
-	return peer_spawn(pp, pki->tp_dir, "s_client", argv, 0);
+	return tu_proc_start(pp, pki->tp_dir, "s_client", argv,
+			     TU_PROC_NONBLOCK | TU_PROC_PIPE_OUT);
 }
 
 /*
@@ -1605,7 +1303,7 @@ static int our_handshake_and_install(FIXTURE_DATA(ktls_peer) *self, enum ktls_ro
 		snprintf(why, why_size, "ktls_conn_set_server_name failed");
 		return -EINVAL;
 	}
-	ret = set_nonblocking(self->sock);
+	ret = tu_set_nonblocking(self->sock);
 	if (ret) {
 		snprintf(why, why_size, "O_NONBLOCK: %s", strerror(-ret));
 		return ret;
@@ -1661,15 +1359,15 @@ static void check_installed(struct __test_metadata *_metadata,
 }
 
 /* Exactly this connection was counted, once per direction, and nothing failed to open. */
-static void check_tls_stat(struct __test_metadata *_metadata, const struct tls_stat *before,
+static void check_tls_stat(struct __test_metadata *_metadata, const struct tu_tls_stat *before,
 			   long sockets)
 {
-	struct tls_stat after;
+	struct tu_tls_stat after;
 
-	ASSERT_EQ(0, read_tls_stat(&after));
-	EXPECT_EQ(before->ts_tx_sw + sockets, after.ts_tx_sw);
-	EXPECT_EQ(before->ts_rx_sw + sockets, after.ts_rx_sw);
-	EXPECT_EQ(before->ts_decrypt_error, after.ts_decrypt_error);
+	ASSERT_EQ(0, tu_read_tls_stat(&after));
+	EXPECT_EQ(before->tx_sw + sockets, after.tx_sw);
+	EXPECT_EQ(before->rx_sw + sockets, after.rx_sw);
+	EXPECT_EQ(before->decrypt_error, after.decrypt_error);
 }
 
 /*
@@ -1778,9 +1476,9 @@ static int transfer_send(struct transfer *tr, int sock)
 }
 
 static int transfer_run(struct transfer *tr, struct ktls_conn *conn, int sock,
-			struct peer_process *pp, int timeout_ms)
+			struct tu_proc *pp, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = tu_now_ms() + timeout_ms;
 	static unsigned char buf[65536];
 	struct pollfd pfd[3];
 	ssize_t n;
@@ -1791,11 +1489,11 @@ static int transfer_run(struct transfer *tr, struct ktls_conn *conn, int sock,
 		pfd[0].fd = sock;
 		pfd[0].events = (tr->tr_in_checked < tr->tr_in_total ? POLLIN : 0) |
 				(tr->tr_out_sent < tr->tr_out_total ? POLLOUT : 0);
-		pfd[1].fd = tr->tr_in_fed < tr->tr_in_total ? pp->pp_stdin : -1;
+		pfd[1].fd = tr->tr_in_fed < tr->tr_in_total ? pp->in : -1;
 		pfd[1].events = POLLOUT;
-		pfd[2].fd = tr->tr_out_checked < tr->tr_out_total ? pp->pp_stdout : -1;
+		pfd[2].fd = tr->tr_out_checked < tr->tr_out_total ? pp->out : -1;
 		pfd[2].events = POLLIN;
-		ret = poll(pfd, 3, ms_left(deadline));
+		ret = poll(pfd, 3, tu_ms_left(deadline));
 		if (ret < 0 && errno == EINTR)
 			continue;
 		if (ret <= 0)
@@ -1831,7 +1529,7 @@ static int transfer_run(struct transfer *tr, struct ktls_conn *conn, int sock,
 			}
 		}
 		if (pfd[1].revents) {
-			n = write(pp->pp_stdin, pattern_at(&pattern_from_peer, tr->tr_in_fed),
+			n = write(pp->in, pattern_at(&pattern_from_peer, tr->tr_in_fed),
 				  min_size(PATTERN_PERIOD, tr->tr_in_total - tr->tr_in_fed));
 			if (n < 0 && errno != EAGAIN)
 				return transfer_fail(tr, -errno, "peer stdin: %s",
@@ -1839,7 +1537,7 @@ static int transfer_run(struct transfer *tr, struct ktls_conn *conn, int sock,
 			tr->tr_in_fed += n > 0 ? (uint64_t)n : 0;
 		}
 		if (pfd[2].revents) {
-			n = read(pp->pp_stdout, buf, sizeof(buf));
+			n = read(pp->out, buf, sizeof(buf));
 			if (n == 0)
 				return transfer_fail(tr, -EPIPE,
 					"peer exited after passing on %llu of %llu bytes",
@@ -1871,7 +1569,7 @@ static void transfer_report(const struct transfer *tr, long long started,
 {
 	fprintf(stderr, "# %llu bytes out, %llu in: %lld ms, after %lld ms to connect\n",
 		(unsigned long long)tr->tr_out_total, (unsigned long long)tr->tr_in_total,
-		now_ms() - transfer_started, transfer_started - started);
+		tu_now_ms() - transfer_started, transfer_started - started);
 }
 
 /*
@@ -1880,7 +1578,7 @@ static void transfer_report(const struct transfer *tr, long long started,
  */
 static ssize_t read_to_end(struct ktls_conn *conn, int sock, size_t *extra, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = tu_now_ms() + timeout_ms;
 	unsigned char buf[16384];
 	ssize_t n;
 
@@ -1893,7 +1591,7 @@ static ssize_t read_to_end(struct ktls_conn *conn, int sock, size_t *extra, int 
 		}
 		if (n != -EAGAIN)
 			return n;
-		if (wait_fd(sock, POLLIN, deadline))
+		if (tu_wait_fd(sock, POLLIN, deadline))
 			return -ETIMEDOUT;
 	}
 }
@@ -1902,14 +1600,14 @@ static ssize_t read_to_end(struct ktls_conn *conn, int sock, size_t *extra, int 
 static ssize_t read_one(struct ktls_conn *conn, int sock, void *buf, size_t len,
 			int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = tu_now_ms() + timeout_ms;
 	ssize_t n;
 
 	for (;;) {
 		n = ktls_read(conn, sock, buf, len);
 		if (n != -EAGAIN)
 			return n;
-		if (wait_fd(sock, POLLIN, deadline))
+		if (tu_wait_fd(sock, POLLIN, deadline))
 			return -ETIMEDOUT;
 	}
 }
@@ -1936,7 +1634,7 @@ static void client_transfer(struct __test_metadata *_metadata, FIXTURE_DATA(ktls
 	ASSERT_EQ(0, transfer_check_in(tr, self->plain.base, self->plain.off))
 		TH_LOG("%s", tr->tr_why);
 
-	transfer_started = now_ms();
+	transfer_started = tu_now_ms();
 	ret = transfer_run(tr, self->conn, self->sock, &self->peer, TRANSFER_TIMEOUT_MS);
 	ASSERT_EQ(0, ret) TH_LOG("%s", tr->tr_why);
 	transfer_report(tr, started, transfer_started);
@@ -1953,7 +1651,7 @@ static void client_against_s_server(struct __test_metadata *_metadata,
 				    const FIXTURE_VARIANT(ktls_peer) *variant,
 				    struct transfer *tr)
 {
-	long long started = now_ms();
+	long long started = tu_now_ms();
 	size_t extra;
 	ssize_t n;
 	int port, ret;
@@ -1966,13 +1664,13 @@ static void client_against_s_server(struct __test_metadata *_metadata,
 	if (variant->version == KTLS_VERSION_TLS13)
 		EXPECT_EQ(2, ktls_get_ticket_count(self->conn));
 
-	peer_close_stdin(&self->peer);
+	tu_proc_close_stdin(&self->peer);
 	n = read_to_end(self->conn, self->sock, &extra, STEP_TIMEOUT_MS);
 	EXPECT_EQ(0, n) TH_LOG("after s_server's close: %s (%s)", strerror((int)-n),
 			       ktls_get_error_detail(self->conn));
 	EXPECT_EQ(0, extra);
 	EXPECT_EQ(1, ktls_peer_closed(self->conn)) TH_LOG("the stream ended without close_notify");
-	EXPECT_EQ(0, peer_wait(&self->peer, STEP_TIMEOUT_MS));
+	EXPECT_EQ(0, tu_proc_wait(&self->peer, STEP_TIMEOUT_MS));
 	check_tls_stat(_metadata, &self->stat_before, 1);
 }
 
@@ -2000,7 +1698,7 @@ static void serve_peer_client(struct __test_metadata *_metadata, FIXTURE_DATA(kt
 	int ret;
 
 	/* Data waiting in the client's stdin may come with its Finished. */
-	tr->tr_in_fed = (uint64_t)write(self->peer.pp_stdin, pattern_at(&pattern_from_peer, 0),
+	tr->tr_in_fed = (uint64_t)write(self->peer.in, pattern_at(&pattern_from_peer, 0),
 					16384);
 	ASSERT_EQ(16384, tr->tr_in_fed);
 	self->sock = accept_within(self->listener, &self->peer, STEP_TIMEOUT_MS);
@@ -2012,12 +1710,12 @@ static void serve_peer_client(struct __test_metadata *_metadata, FIXTURE_DATA(kt
 	ASSERT_EQ(0, transfer_check_in(tr, self->plain.base, self->plain.off))
 		TH_LOG("%s", tr->tr_why);
 
-	transfer_started = now_ms();
+	transfer_started = tu_now_ms();
 	ret = transfer_run(tr, self->conn, self->sock, &self->peer, TRANSFER_TIMEOUT_MS);
 	ASSERT_EQ(0, ret) TH_LOG("%s", tr->tr_why);
 	transfer_report(tr, started, transfer_started);
 
-	peer_close_stdin(&self->peer);
+	tu_proc_close_stdin(&self->peer);
 	n = read_to_end(self->conn, self->sock, &extra, STEP_TIMEOUT_MS);
 	EXPECT_EQ(0, n) TH_LOG("after %s's close: %s (%s)", peer_name, strerror((int)-n),
 			       ktls_get_error_detail(self->conn));
@@ -2028,18 +1726,18 @@ static void serve_peer_client(struct __test_metadata *_metadata, FIXTURE_DATA(kt
 	EXPECT_TRUE(!ret || ret == -EPIPE || ret == -ECONNRESET)
 		TH_LOG("ktls_close_notify_fd: %s", strerror(-ret));
 	shutdown(self->sock, SHUT_WR);
-	EXPECT_EQ(0, peer_wait(&self->peer, STEP_TIMEOUT_MS));
+	EXPECT_EQ(0, tu_proc_wait(&self->peer, STEP_TIMEOUT_MS));
 	check_tls_stat(_metadata, &self->stat_before, 1);
 }
 
 TEST_F_TIMEOUT(ktls_peer, server_bulk_with_s_client, 180)
 {
-	long long started = now_ms();
+	long long started = tu_now_ms();
 	struct transfer tr;
 	int port, ret;
 
 	transfer_init(&tr, BULK_SIZE, BULK_SIZE);
-	self->listener = loopback_listener(&port);
+	self->listener = tu_loopback_listener(&port, 4);
 	ASSERT_LE(0, self->listener);
 	ret = start_s_client(&self->peer, &self->pki, variant, port);
 	ASSERT_EQ(0, ret) TH_LOG("s_client: %s", strerror(-ret));
@@ -2095,8 +1793,8 @@ static void local_pair(struct __test_metadata *_metadata, FIXTURE_DATA(ktls_peer
 	ASSERT_NE(NULL, self->peer_conn);
 	ASSERT_EQ(0, ktls_conn_set_server_name(self->conn, TEST_HOST_NAME));
 	ASSERT_EQ(0, loopback_pair(&self->sock, &self->peer_sock));
-	ASSERT_EQ(0, set_nonblocking(self->sock));
-	ASSERT_EQ(0, set_nonblocking(self->peer_sock));
+	ASSERT_EQ(0, tu_set_nonblocking(self->sock));
+	ASSERT_EQ(0, tu_set_nonblocking(self->peer_sock));
 
 	hs_side_dispose(&self->side);
 	hs_side_dispose(&self->peer_side);
@@ -2125,7 +1823,7 @@ static void local_pair(struct __test_metadata *_metadata, FIXTURE_DATA(ktls_peer
 TEST_F_TIMEOUT(ktls_peer, peer_alert_is_reported, 60)
 {
 	static const unsigned char alert[2] = { ALERT_LEVEL_FATAL, KTLS_ALERT_HANDSHAKE_FAILURE };
-	long long deadline = now_ms() + STEP_TIMEOUT_MS;
+	long long deadline = tu_now_ms() + STEP_TIMEOUT_MS;
 	unsigned char buf[256];
 	ssize_t n;
 
@@ -2190,7 +1888,7 @@ static void expect_stopped_at_key_update(struct __test_metadata *_metadata,
  */
 TEST_F_TIMEOUT(ktls_peer, key_update_from_libktls_peer, 60)
 {
-	long long deadline = now_ms() + STEP_TIMEOUT_MS;
+	long long deadline = tu_now_ms() + STEP_TIMEOUT_MS;
 	unsigned char buf[256];
 	struct ktls_buf out, got;
 	size_t inlen;
@@ -2229,7 +1927,7 @@ TEST_F_TIMEOUT(ktls_peer, key_update_from_libktls_peer, 60)
 	while (ret == KTLS_ERROR_IN_PROGRESS || !ret) {
 		uint8_t chunk[4096];
 
-		if (wait_fd(self->peer_sock, POLLIN, deadline))
+		if (tu_wait_fd(self->peer_sock, POLLIN, deadline))
 			break;
 		n = recv(self->peer_sock, chunk, sizeof(chunk), MSG_DONTWAIT);
 		if (n <= 0)
@@ -2271,8 +1969,8 @@ TEST_F_TIMEOUT(ktls_peer, key_update_from_s_server, 90)
 	check_installed(_metadata, self, variant);
 	ASSERT_EQ(0, self->plain.off);
 
-	deadline = now_ms() + STEP_TIMEOUT_MS;
-	ASSERT_EQ(0, write_all(self->peer.pp_stdin, "before\n", 7, deadline));
+	deadline = tu_now_ms() + STEP_TIMEOUT_MS;
+	ASSERT_EQ(0, write_all(self->peer.in, "before\n", 7, deadline));
 	n = read_one(self->conn, self->sock, buf, sizeof(buf), STEP_TIMEOUT_MS);
 	ASSERT_EQ(7, n) TH_LOG("first read: %zd (%s)", n, ktls_get_error_detail(self->conn));
 	EXPECT_EQ(0, memcmp(buf, "before\n", 7));
@@ -2282,10 +1980,10 @@ TEST_F_TIMEOUT(ktls_peer, key_update_from_s_server, 90)
 	 * s_server takes a command only at the start of what one read() of
 	 * its stdin returns: "after" goes in once the KeyUpdate is here.
 	 */
-	ASSERT_EQ(0, write_all(self->peer.pp_stdin, "k\n", 2, deadline));
-	ASSERT_EQ(0, wait_fd(self->sock, POLLIN, deadline))
+	ASSERT_EQ(0, write_all(self->peer.in, "k\n", 2, deadline));
+	ASSERT_EQ(0, tu_wait_fd(self->sock, POLLIN, deadline))
 		TH_LOG("no KeyUpdate from s_server");
-	ASSERT_EQ(0, write_all(self->peer.pp_stdin, "after\n", 6, deadline));
+	ASSERT_EQ(0, write_all(self->peer.in, "after\n", 6, deadline));
 	/* Give s_server the time to seal and send it, so it waits behind the KeyUpdate. */
 	usleep(1000000);
 
@@ -2299,8 +1997,8 @@ TEST_F_TIMEOUT(ktls_peer, key_update_from_s_server, 90)
 	expect_stopped_at_key_update(_metadata, self, n);
 
 	/* s_server reads our alert and gives up on the connection. */
-	peer_wait(&self->peer, STEP_TIMEOUT_MS);
-	slurp(self->peer.pp_log, log, sizeof(log));
+	tu_proc_wait(&self->peer, STEP_TIMEOUT_MS);
+	slurp(self->peer.log, log, sizeof(log));
 	EXPECT_NE(NULL, strstr(log, "SSL alert number 80"))
 		TH_LOG("s_server did not report our internal_error alert");
 }
@@ -2373,7 +2071,7 @@ FIXTURE_TEARDOWN(gnutls_peer)
 #define GNUTLS_MISSING	"beside this program (make selftests builds it)"
 
 /* gnutls_peer's server on a free port; its stdin and stdout are data only. */
-static int start_gnutls_server(struct peer_process *pp, const struct test_pki *pki,
+static int start_gnutls_server(struct tu_proc *pp, const struct test_pki *pki,
 			       const char *priority, int *port)
 {
 	char program[PATH_MAX], port_arg[16];
@@ -2383,18 +2081,19 @@ static int start_gnutls_server(struct peer_process *pp, const struct test_pki *p
 	};
 	int ret;
 
-	ret = path_beside_self(GNUTLS_PEER, program, sizeof(program));
+	ret = tu_beside_self(GNUTLS_PEER, program, sizeof(program), X_OK);
 	if (ret)
 		return ret;
-	*port = free_loopback_port();
+	*port = tu_free_port();
 	if (*port < 0)
 		return *port;
 	snprintf(port_arg, sizeof(port_arg), "%d", *port);
-	return peer_spawn(pp, pki->tp_dir, GNUTLS_PEER, argv, 0);
+	return tu_proc_start(pp, pki->tp_dir, GNUTLS_PEER, argv,
+			     TU_PROC_NONBLOCK | TU_PROC_PIPE_OUT);
 }
 
 /* gnutls_peer's client checks the certificate against the CA and the name. */
-static int start_gnutls_client(struct peer_process *pp, const struct test_pki *pki,
+static int start_gnutls_client(struct tu_proc *pp, const struct test_pki *pki,
 			       const char *priority, int port)
 {
 	char program[PATH_MAX], port_arg[16];
@@ -2404,22 +2103,23 @@ static int start_gnutls_client(struct peer_process *pp, const struct test_pki *p
 	};
 	int ret;
 
-	ret = path_beside_self(GNUTLS_PEER, program, sizeof(program));
+	ret = tu_beside_self(GNUTLS_PEER, program, sizeof(program), X_OK);
 	if (ret)
 		return ret;
 	snprintf(port_arg, sizeof(port_arg), "%d", port);
-	return peer_spawn(pp, pki->tp_dir, GNUTLS_PEER, argv, 0);
+	return tu_proc_start(pp, pki->tp_dir, GNUTLS_PEER, argv,
+			     TU_PROC_NONBLOCK | TU_PROC_PIPE_OUT);
 }
 
 /* What GnuTLS negotiated, from the line gnutls_peer logs after its handshake. */
 static void expect_gnutls_negotiated(struct __test_metadata *_metadata,
-				     const struct peer_process *pp, const char *suite)
+				     const struct tu_proc *pp, const char *suite)
 {
 	char log[4096], want[128];
 
 	snprintf(want, sizeof(want), GNUTLS_PEER ": TLS1.2 %s\n", suite);
-	EXPECT_NE(NULL, strstr(slurp(pp->pp_log, log, sizeof(log)), want))
-		TH_LOG("%s does not say \"%.*s\"", pp->pp_log, (int)strlen(want) - 1, want);
+	EXPECT_NE(NULL, strstr(slurp(pp->log, log, sizeof(log)), want))
+		TH_LOG("%s does not say \"%.*s\"", pp->log, (int)strlen(want) - 1, want);
 }
 
 /*
@@ -2430,7 +2130,7 @@ static void expect_gnutls_negotiated(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(gnutls_peer, client_bulk_with_gnutls_server, 180)
 {
 	FIXTURE_DATA(ktls_peer) *bed = &self->bed;
-	long long started = now_ms();
+	long long started = tu_now_ms();
 	struct transfer tr;
 	size_t extra;
 	ssize_t n;
@@ -2448,7 +2148,7 @@ TEST_F_TIMEOUT(gnutls_peer, client_bulk_with_gnutls_server, 180)
 			       ktls_get_error_detail(bed->conn));
 	EXPECT_EQ(0, extra);
 	EXPECT_EQ(1, ktls_peer_closed(bed->conn)) TH_LOG("the stream ended without close_notify");
-	EXPECT_EQ(0, peer_wait(&bed->peer, STEP_TIMEOUT_MS));
+	EXPECT_EQ(0, tu_proc_wait(&bed->peer, STEP_TIMEOUT_MS));
 	expect_gnutls_negotiated(_metadata, &bed->peer, variant->suite.suite);
 	check_tls_stat(_metadata, &bed->stat_before, 1);
 }
@@ -2460,12 +2160,12 @@ TEST_F_TIMEOUT(gnutls_peer, client_bulk_with_gnutls_server, 180)
 TEST_F_TIMEOUT(gnutls_peer, server_bulk_with_gnutls_client, 180)
 {
 	FIXTURE_DATA(ktls_peer) *bed = &self->bed;
-	long long started = now_ms();
+	long long started = tu_now_ms();
 	struct transfer tr;
 	int port, ret;
 
 	transfer_init(&tr, BULK_SIZE, BULK_SIZE);
-	bed->listener = loopback_listener(&port);
+	bed->listener = tu_loopback_listener(&port, 4);
 	ASSERT_LE(0, bed->listener);
 	ret = start_gnutls_client(&bed->peer, &bed->pki, variant->priority, port);
 	ASSERT_EQ(0, ret) TH_LOG(GNUTLS_PEER ": %s %s", strerror(-ret), GNUTLS_MISSING);
@@ -2494,13 +2194,13 @@ static const FIXTURE_VARIANT(ktls_peer) daemon_suite = {
 
 FIXTURE(ktlsd_daemon) {
 	struct test_pki		pki;
-	struct peer_process	daemon;		/* ktlsd -f */
-	struct peer_process	peer;		/* s_server or s_client */
+	struct tu_proc	daemon;		/* ktlsd -f */
+	struct tu_proc	peer;		/* s_server or s_client */
 	char			conf[128];
 	char			sock_path[108];
 	int			sock;
 	int			listener;
-	struct tls_stat		stat_before;
+	struct tu_tls_stat		stat_before;
 };
 
 static int daemon_write_conf(FIXTURE_DATA(ktlsd_daemon) *self, const char *extra)
@@ -2523,18 +2223,18 @@ static int daemon_start(FIXTURE_DATA(ktlsd_daemon) *self)
 {
 	char path[PATH_MAX];
 	char *argv[] = { path, "-f", "-c", self->conf, NULL };
-	long long deadline = now_ms() + STEP_TIMEOUT_MS;
+	long long deadline = tu_now_ms() + STEP_TIMEOUT_MS;
 	struct stat st;
 	int ret;
 
-	ret = tool_path("ktlsd", path, sizeof(path));
+	ret = tu_tool_path("ktlsd", path, sizeof(path));
 	if (ret)
 		return ret;
-	ret = peer_spawn(&self->daemon, self->pki.tp_dir, "ktlsd", argv, 1);
+	ret = tu_proc_start(&self->daemon, self->pki.tp_dir, "ktlsd", argv, TU_PROC_NONBLOCK);
 	while (!ret && stat(self->sock_path, &st)) {
-		if (!peer_alive(&self->daemon))
+		if (!tu_proc_running(&self->daemon))
 			return -ESRCH;
-		if (now_ms() >= deadline)
+		if (tu_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		usleep(20000);
 	}
@@ -2548,8 +2248,8 @@ FIXTURE_SETUP(ktlsd_daemon)
 	SKIP_UNLESS_FIXTURE("ktlsd_daemon");
 	signal(SIGPIPE, SIG_IGN);
 	self->sock = self->listener = -1;
-	peer_init(&self->daemon);
-	peer_init(&self->peer);
+	tu_proc_init(&self->daemon);
+	tu_proc_init(&self->peer);
 	pattern_init(&pattern_to_peer, 0x3000);
 	pattern_init(&pattern_from_peer, 0x4000);
 	ret = pki_create(&self->pki, SERVER_KEY_EC);
@@ -2561,21 +2261,21 @@ FIXTURE_SETUP(ktlsd_daemon)
 	ASSERT_EQ(0, daemon_write_conf(self, ""));
 	ret = daemon_start(self);
 	ASSERT_EQ(0, ret) TH_LOG("ktlsd: %s", strerror(-ret));
-	ASSERT_EQ(0, read_tls_stat(&self->stat_before));
+	ASSERT_EQ(0, tu_read_tls_stat(&self->stat_before));
 }
 
 FIXTURE_TEARDOWN(ktlsd_daemon)
 {
 	if (!_metadata->passed) {
-		peer_log_dump(_metadata, &self->daemon);
-		peer_log_dump(_metadata, &self->peer);
+		TU_LOG_DUMP(self->daemon.log);
+		TU_LOG_DUMP(self->peer.log);
 	}
-	peer_stop(&self->peer);
-	peer_stop(&self->daemon);
-	if (self->peer.pp_log[0])
-		unlink(self->peer.pp_log);
-	if (self->daemon.pp_log[0])
-		unlink(self->daemon.pp_log);
+	tu_proc_stop(&self->peer, SIGKILL);
+	tu_proc_stop(&self->daemon, SIGKILL);
+	if (self->peer.log[0])
+		unlink(self->peer.log);
+	if (self->daemon.log[0])
+		unlink(self->daemon.log);
 	unlink(self->conf);
 	unlink(self->sock_path);
 	if (self->sock >= 0)
@@ -2609,11 +2309,11 @@ static void daemon_bulk(struct __test_metadata *_metadata, FIXTURE_DATA(ktlsd_da
 
 	EXPECT_EQ(KTLS_VERSION_TLS13, info->version);
 	EXPECT_STREQ(daemon_suite.suite, info->cipher);
-	ASSERT_EQ(0, set_nonblocking(self->sock));
+	ASSERT_EQ(0, tu_set_nonblocking(self->sock));
 	transfer_init(&tr, BULK_SIZE, BULK_SIZE);
 	ASSERT_EQ(0, transfer_run(&tr, NULL, self->sock, &self->peer, TRANSFER_TIMEOUT_MS))
 		TH_LOG("%s", tr.tr_why);
-	peer_close_stdin(&self->peer);
+	tu_proc_close_stdin(&self->peer);
 	n = read_to_end(NULL, self->sock, &extra, STEP_TIMEOUT_MS);
 	EXPECT_EQ(0, n) TH_LOG("after the peer's close: %s", strerror((int)-n));
 	EXPECT_EQ(0, extra);
@@ -2642,7 +2342,7 @@ TEST_F_TIMEOUT(ktlsd_daemon, server_upgrade_with_s_client, 180)
 	struct ktls_upgrade_info info;
 	int port, ret;
 
-	self->listener = loopback_listener(&port);
+	self->listener = tu_loopback_listener(&port, 4);
 	ASSERT_LE(0, self->listener);
 	ret = start_s_client(&self->peer, &self->pki, &daemon_suite, port);
 	ASSERT_EQ(0, ret) TH_LOG("s_client: %s", strerror(-ret));
@@ -2723,7 +2423,7 @@ static int slots_run(struct upgrade_slot *slots, size_t count, long long deadlin
 			on_progress(arg);
 			on_progress = NULL;
 		}
-		if (!running || now_ms() >= deadline)
+		if (!running || tu_now_ms() >= deadline)
 			break;
 		poll(pfd, count, 100);
 		for (i = 0; i < count; i++)
@@ -2762,7 +2462,7 @@ static void many_upgrades(struct __test_metadata *_metadata, FIXTURE_DATA(ktlsd_
 	struct ktls_upgrade_opts copts = daemon_opts(self, KTLS_ROLE_CLIENT);
 	struct ktls_upgrade_opts sopts = daemon_opts(self, KTLS_ROLE_SERVER);
 	int client, server, silent = -1;
-	long long started = now_ms();
+	long long started = tu_now_ms();
 	char buf[64];
 
 	ASSERT_NE(NULL, slots);
@@ -2774,7 +2474,7 @@ static void many_upgrades(struct __test_metadata *_metadata, FIXTURE_DATA(ktlsd_
 		ASSERT_EQ(0, loopback_pair(&client, &silent));
 		copts.timeout_ms = 3000;
 		slot_start(&slots[count - 1], client, &copts);
-		ASSERT_EQ(0, wait_fd(silent, POLLIN, now_ms() + STEP_TIMEOUT_MS))
+		ASSERT_EQ(0, tu_wait_fd(silent, POLLIN, tu_now_ms() + STEP_TIMEOUT_MS))
 			TH_LOG("no ClientHello from the daemon");
 	}
 	copts.timeout_ms = sopts.timeout_ms = 100000;
@@ -2783,7 +2483,7 @@ static void many_upgrades(struct __test_metadata *_metadata, FIXTURE_DATA(ktlsd_
 		slot_start(&slots[2 * i], client, &copts);
 		slot_start(&slots[2 * i + 1], server, &sopts);
 	}
-	EXPECT_EQ(0, slots_run(slots, count, now_ms() + 110000, on_progress, self));
+	EXPECT_EQ(0, slots_run(slots, count, tu_now_ms() + 110000, on_progress, self));
 	for (i = 0; i < 2 * DAEMON_UPGRADES; i++)
 		ok += slots[i].us_ret == 0;
 	EXPECT_EQ(2 * DAEMON_UPGRADES, ok) TH_LOG("%zu of %d upgrades succeeded", ok,
@@ -2803,7 +2503,7 @@ static void many_upgrades(struct __test_metadata *_metadata, FIXTURE_DATA(ktlsd_
 		close(silent);
 	}
 	fprintf(stderr, "# %d upgrades through ktlsd in %lld ms\n", 2 * DAEMON_UPGRADES,
-		now_ms() - started);
+		tu_now_ms() - started);
 	slots_free(slots, count);
 	free(slots);
 }
@@ -2834,7 +2534,7 @@ static void reload_now(void *arg)
 			fclose(f);
 		}
 	}
-	kill(self->daemon.pp_pid, SIGHUP);
+	kill(self->daemon.pid, SIGHUP);
 }
 
 /* SIGHUP while a hundred connections are mid-upgrade loses none of them. */
@@ -2868,21 +2568,21 @@ TEST_F_TIMEOUT(ktlsd_daemon, daemon_killed_mid_handshake, 60)
 	struct ktls_upgrade_opts opts = daemon_opts(self, KTLS_ROLE_CLIENT);
 	struct upgrade_slot slot = { .us_fd = -1 };
 	struct ktlsd_counters c = { 0 };
-	long long deadline = now_ms() + STEP_TIMEOUT_MS;
+	long long deadline = tu_now_ms() + STEP_TIMEOUT_MS;
 	int silent, client;
 
 	ASSERT_EQ(0, loopback_pair(&client, &silent));
 	slot_start(&slot, client, &opts);
 	ASSERT_EQ(-EINPROGRESS, slot.us_ret);
-	while (!c.in_flight && now_ms() < deadline) {
-		slots_run(&slot, 1, now_ms() + 50, NULL, NULL);
+	while (!c.in_flight && tu_now_ms() < deadline) {
+		slots_run(&slot, 1, tu_now_ms() + 50, NULL, NULL);
 		ktlsd_get_counters(self->sock_path, &c);
 	}
 	ASSERT_EQ(1, c.in_flight);
 	/* The ClientHello went out: the daemon is mid-handshake. */
-	ASSERT_EQ(0, wait_fd(silent, POLLIN, deadline));
-	kill(self->daemon.pp_pid, SIGKILL);
-	slots_run(&slot, 1, now_ms() + 5000, NULL, NULL);
+	ASSERT_EQ(0, tu_wait_fd(silent, POLLIN, deadline));
+	kill(self->daemon.pid, SIGKILL);
+	slots_run(&slot, 1, tu_now_ms() + 5000, NULL, NULL);
 	EXPECT_EQ(-ECONNABORTED, slot.us_ret) TH_LOG("%s", strerror(-slot.us_ret));
 	/* Nobody may use a socket whose handshake stopped halfway. */
 	EXPECT_EQ(-1, send(client, "x", 1, MSG_NOSIGNAL));

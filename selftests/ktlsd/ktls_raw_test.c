@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "test_util.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS			282
@@ -98,24 +99,6 @@ enum direction {
 	SERVER_TO_CLIENT = 0x77,
 };
 
-/* The /proc/net/tls_stat counters the tests read. */
-struct tls_stat {
-	long	ts_tx_sw;
-	long	ts_rx_sw;
-	long	ts_curr_tx_sw;
-	long	ts_curr_rx_sw;
-};
-
-static const struct {
-	const char	*name;
-	size_t		offset;
-} tls_stat_fields[] = {
-	{ "TlsTxSw",	 offsetof(struct tls_stat, ts_tx_sw) },
-	{ "TlsRxSw",	 offsetof(struct tls_stat, ts_rx_sw) },
-	{ "TlsCurrTxSw", offsetof(struct tls_stat, ts_curr_tx_sw) },
-	{ "TlsCurrRxSw", offsetof(struct tls_stat, ts_curr_rx_sw) },
-};
-
 static const struct cipher_layout *find_cipher(unsigned short type)
 {
 	size_t i;
@@ -148,30 +131,6 @@ static void make_crypto_info(union crypto_info *ci,
 	fill_pattern(base + cl->cl_iv_offset, cl->cl_iv_size, dir + 1);
 	fill_pattern(base + cl->cl_salt_offset, cl->cl_salt_size, dir + 2);
 	/* rec_seq stays zero: the first record after the handshake. */
-}
-
-/*
- * A missing /proc/net/tls_stat means the tls module is not loaded yet:
- * every counter is then zero.
- */
-static int read_tls_stat(struct tls_stat *stat)
-{
-	char name[64];
-	long value;
-	size_t i;
-	FILE *f;
-
-	memset(stat, 0, sizeof(*stat));
-	f = fopen("/proc/net/tls_stat", "r");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	while (fscanf(f, "%63s %ld", name, &value) == 2) {
-		for (i = 0; i < sizeof(tls_stat_fields) / sizeof(tls_stat_fields[0]); i++)
-			if (!strcmp(name, tls_stat_fields[i].name))
-				*(long *)((char *)stat + tls_stat_fields[i].offset) = value;
-	}
-	fclose(f);
-	return 0;
 }
 
 static int set_io_timeout(int fd)
@@ -344,7 +303,7 @@ FIXTURE(tls_pair) {
 	int				client;
 	int				server;
 	const struct cipher_layout	*cipher;
-	struct tls_stat			stat_before;
+	struct tu_tls_stat			stat_before;
 };
 
 FIXTURE_VARIANT(tls_pair) {
@@ -389,7 +348,7 @@ FIXTURE_SETUP(tls_pair)
 	self->client = self->server = -1;
 	self->cipher = find_cipher(variant->cipher_type);
 	ASSERT_NE(NULL, self->cipher);
-	ASSERT_EQ(0, read_tls_stat(&self->stat_before));
+	ASSERT_EQ(0, tu_read_tls_stat(&self->stat_before));
 
 	err = tcp_loopback_pair(&self->client, &self->server);
 	ASSERT_EQ(0, err) TH_LOG("loopback TCP pair: %s", strerror(-err));
@@ -465,7 +424,7 @@ TEST_F(tls_pair, data_both_ways)
 
 TEST_F(tls_pair, tls_stat_counts_sockets)
 {
-	struct tls_stat after;
+	struct tu_tls_stat after;
 	unsigned char byte = 0x5a;
 
 	/* A record each way, so that the counters follow real use. */
@@ -474,12 +433,12 @@ TEST_F(tls_pair, tls_stat_counts_sockets)
 	ASSERT_EQ(1, send_all(self->server, &byte, 1));
 	ASSERT_EQ(1, recv_all(self->client, &byte, 1));
 
-	ASSERT_EQ(0, read_tls_stat(&after));
+	ASSERT_EQ(0, tu_read_tls_stat(&after));
 	/* Two sockets, each with TX and RX in software. */
-	EXPECT_LE(self->stat_before.ts_tx_sw + 2, after.ts_tx_sw);
-	EXPECT_LE(self->stat_before.ts_rx_sw + 2, after.ts_rx_sw);
-	EXPECT_LE(2, after.ts_curr_tx_sw);
-	EXPECT_LE(2, after.ts_curr_rx_sw);
+	EXPECT_LE(self->stat_before.tx_sw + 2, after.tx_sw);
+	EXPECT_LE(self->stat_before.rx_sw + 2, after.rx_sw);
+	EXPECT_LE(2, after.curr_tx_sw);
+	EXPECT_LE(2, after.curr_rx_sw);
 }
 
 /* The kernel wants the exact size of the cipher's struct, no more. */

@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "test_util.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS			282
@@ -184,31 +185,6 @@ out_close_listener:
 	return err;
 }
 
-/* $KTLS_BIN/TOOL, else ../bin/TOOL beside this program. */
-static int tool_path(const char *tool, char *path, size_t size)
-{
-	const char *dir = getenv("KTLS_BIN");
-	char self[PATH_MAX], *slash;
-	ssize_t n;
-
-	if (dir && *dir) {
-		if ((size_t)snprintf(path, size, "%s/%s", dir, tool) >= size)
-			return -ENAMETOOLONG;
-		return access(path, X_OK) ? -errno : 0;
-	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return -errno;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return -ENOENT;
-	*slash = '\0';
-	if ((size_t)snprintf(path, size, "%s/../bin/%s", self, tool) >= size)
-		return -ENAMETOOLONG;
-	return access(path, X_OK) ? -errno : 0;
-}
-
 /*
  * Runs argv, its standard output into out (NUL-terminated, cut at size)
  * unless out is NULL; standard error stays the test's. Returns the exit
@@ -298,7 +274,7 @@ FIXTURE_SETUP(ktls_sockets)
 	self->client12.ep_fd = self->server12.ep_fd = -1;
 	self->output = malloc(OUTPUT_MAX);
 	ASSERT_NE(NULL, self->output);
-	err = tool_path("ktlsctl", self->ktlsctl, sizeof(self->ktlsctl));
+	err = tu_tool_path("ktlsctl", self->ktlsctl, sizeof(self->ktlsctl));
 	ASSERT_EQ(0, err) TH_LOG("ktlsctl not found (make tools): %s", strerror(-err));
 
 	err = loopback_pair(AF_INET, &self->client13, &self->server13);
@@ -458,71 +434,18 @@ TEST_F(ktls_sockets, stats_count_the_sockets)
 /* NETLINK_GENERIC, as /proc/net/netlink names the protocol. */
 #define PROC_NETLINK_GENERIC	16
 
-/* $KTLSD_MODULE, else ../module/<release>/ktlsd.ko beside this program. */
-static int module_path(char *path, size_t size)
-{
-	const char *given = getenv("KTLSD_MODULE");
-	char self[PATH_MAX], *slash;
-	struct utsname uts;
-	ssize_t n;
-
-	if (given && *given) {
-		if ((size_t)snprintf(path, size, "%s", given) >= size)
-			return -ENAMETOOLONG;
-		return access(path, R_OK) ? -errno : 0;
-	}
-	if (uname(&uts))
-		return -errno;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return -errno;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return -ENOENT;
-	*slash = '\0';
-	if ((size_t)snprintf(path, size, "%s/../module/%s/" MODULE_NAME ".ko", self,
-			     uts.release) >= size)
-		return -ENAMETOOLONG;
-	return access(path, R_OK) ? -errno : 0;
-}
-
 /*
- * Loads the module; 1 when it was loaded already, 0 when this call loaded
- * it, or a negative errno. The tls module goes first, in case ktlsd.ko
- * uses it: asking for the "tls" ULP on any TCP socket loads it.
+ * The tls module goes in before ktlsd.ko, in case ktlsd.ko uses it:
+ * asking for the "tls" ULP on any TCP socket loads it.
  */
-static int module_load(const char *path)
+static void tls_preload(void)
 {
-	int fd, sk, err = 0;
+	int sk = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	sk = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sk >= 0) {
 		setsockopt(sk, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls"));
 		close(sk);
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (syscall(SYS_finit_module, fd, "", 0))
-		err = errno == EEXIST ? 1 : -errno;
-	close(fd);
-	return err;
-}
-
-/* A request may still hold the module for a moment after it completed. */
-static int module_unload(void)
-{
-	int i;
-
-	for (i = 0; i < WAIT_MS / 100; i++) {
-		if (!syscall(SYS_delete_module, MODULE_NAME, O_NONBLOCK))
-			return 0;
-		if (errno != EBUSY && errno != EAGAIN)
-			return -errno;
-		usleep(100 * 1000);
-	}
-	return -EBUSY;
 }
 
 static long elapsed_ms(const struct timespec *start)
@@ -794,7 +717,7 @@ static const char monitor_json_check[] =
 
 FIXTURE(ktlsd_module) {
 	char		ktlsctl[PATH_MAX];
-	char		module[PATH_MAX];
+	char		why[400];
 	bool		loaded_here;
 	char		*output;
 	char		*errors;
@@ -808,13 +731,12 @@ FIXTURE_SETUP(ktlsd_module)
 	self->errors = malloc(OUTPUT_MAX);
 	ASSERT_NE(NULL, self->output);
 	ASSERT_NE(NULL, self->errors);
-	err = tool_path("ktlsctl", self->ktlsctl, sizeof(self->ktlsctl));
+	err = tu_tool_path("ktlsctl", self->ktlsctl, sizeof(self->ktlsctl));
 	ASSERT_EQ(0, err) TH_LOG("ktlsctl not found (make tools): %s", strerror(-err));
 	/* Not a skip: the module is part of the product (make module builds it). */
-	err = module_path(self->module, sizeof(self->module));
-	ASSERT_EQ(0, err) TH_LOG("%s: %s (make module)", self->module, strerror(-err));
-	err = module_load(self->module);
-	ASSERT_LE(0, err) TH_LOG("loading %s: %s", self->module, strerror(-err));
+	tls_preload();
+	err = tu_module_load(MODULE_NAME, "KTLSD_MODULE", "module", self->why, sizeof(self->why));
+	ASSERT_LE(0, err) TH_LOG("loading " MODULE_NAME ": %s", self->why);
 	self->loaded_here = err == 0;
 }
 
@@ -823,7 +745,7 @@ FIXTURE_TEARDOWN(ktlsd_module)
 	int err;
 
 	if (self->loaded_here) {
-		err = module_unload();
+		err = tu_module_unload(MODULE_NAME, WAIT_MS);
 		EXPECT_EQ(0, err) TH_LOG("unloading " MODULE_NAME ": %s", strerror(-err));
 	}
 	free(self->output);

@@ -52,6 +52,7 @@
 #include <netlink/netlink.h>
 
 #include "kselftest_harness.h"
+#include "test_util.h"
 
 #ifndef SO_COOKIE
 #define SO_COOKIE		57
@@ -62,76 +63,11 @@
 #define MANY			1000
 #define MANY_TIMEOUT_MS		240000
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* ------------------------------------------------------------ the module */
-
-static int module_path(char *path, size_t len)
-{
-	const char *env = getenv("KTLSD_MODULE");
-	char self[PATH_MAX];
-	struct utsname uts;
-	ssize_t n;
-	char *slash;
-
-	if (env && *env) {
-		snprintf(path, len, "%s", env);
-		return 0;
-	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0 || uname(&uts))
-		return -1;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	if (snprintf(path, len, "%s/../module/%s/ktlsd.ko", self, uts.release) >= (int)len)
-		return -1;
-	return 0;
-}
 
 static bool module_loaded(void)
 {
 	return access("/sys/module/" MODULE_NAME, F_OK) == 0;
-}
-
-/* 0 when the module is in; -errno otherwise, with @why filled in. */
-static int module_load(char *why, size_t len)
-{
-	char path[PATH_MAX];
-	int fd, ret;
-
-	if (module_loaded())
-		return 0;
-	if (module_path(path, sizeof(path))) {
-		snprintf(why, len, "cannot find the module's path");
-		return -ENOENT;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(why, len, "%.300s: %s (make module)", path, strerror(errno));
-		return ret;
-	}
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	if (ret == -EEXIST)
-		ret = 0;
-	if (ret)
-		snprintf(why, len, "finit_module %.300s: %s", path, strerror(-ret));
-	return ret;
-}
-
-static int module_unload(void)
-{
-	return syscall(SYS_delete_module, MODULE_NAME, O_NONBLOCK) ? -errno : 0;
 }
 
 /* ------------------------------------------------------------ the acceptor */
@@ -320,10 +256,10 @@ static int nl_accept(struct nl *nl, struct reply *r)
 /* ACCEPT until a request comes (the requester may not have queued yet). */
 static int nl_accept_wait(struct nl *nl, struct reply *r)
 {
-	long long deadline = now_ms() + ACCEPT_WAIT_MS;
+	long long deadline = tu_now_ms() + ACCEPT_WAIT_MS;
 	int ret;
 
-	while ((ret = nl_accept(nl, r)) == -ENOENT && now_ms() < deadline)
+	while ((ret = nl_accept(nl, r)) == -ENOENT && tu_now_ms() < deadline)
 		usleep(10000);
 	return ret;
 }
@@ -511,13 +447,6 @@ static int child_status(pid_t pid)
 
 /* ------------------------------------------------------------ fixture */
 
-#define SKIP_UNLESS_FIXTURE(name)						\
-	do {									\
-		const char *only = getenv("KTLS_TEST_FIXTURE");			\
-		if (only && *only && strcmp(only, name))			\
-			SKIP(longjmp(_metadata->env, 1), "KTLS_TEST_FIXTURE=%s", only); \
-	} while (0)
-
 FIXTURE(ktlsd_module) {
 	struct nl	nl;
 	int		client;
@@ -531,7 +460,9 @@ FIXTURE_SETUP(ktlsd_module)
 
 	SKIP_UNLESS_FIXTURE("ktlsd_module");
 	self->client = self->server = -1;
-	ret = module_load(why, sizeof(why));
+	ret = tu_module_load(MODULE_NAME, "KTLSD_MODULE", "module", why, sizeof(why));
+	if (ret == 1)
+		ret = 0;	/* in already */
 	if (ret == -ENOENT)
 		SKIP(longjmp(_metadata->env, 1), "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
@@ -677,9 +608,9 @@ TEST_F(ktlsd_module, no_daemon)
 	ASSERT_EQ(0, nl_stats(&self->nl, &stats0));
 	acceptor_stop_listening(&self->nl);
 	ASSERT_EQ(0, set_ulp(self->client));
-	start = now_ms();
+	start = tu_now_ms();
 	EXPECT_EQ(-ESRCH, upgrade(self->client, 0));
-	EXPECT_GT(2000, now_ms() - start);
+	EXPECT_GT(2000, tu_now_ms() - start);
 	ASSERT_EQ(0, nl_stats(&self->nl, &stats1));
 	EXPECT_EQ(stats_errno(&stats0, ESRCH) + 1, stats_errno(&stats1, ESRCH));
 	EXPECT_EQ(stats0.u64[KTLSD_A_STATS_SUBMITTED], stats1.u64[KTLSD_A_STATS_SUBMITTED]);
@@ -766,9 +697,9 @@ TEST_F(ktlsd_module, timeout)
 
 	ASSERT_EQ(0, nl_stats(&self->nl, &stats0));
 	ASSERT_EQ(0, set_ulp(self->client));
-	start = now_ms();
+	start = tu_now_ms();
 	EXPECT_EQ(-ETIMEDOUT, upgrade(self->client, 300));
-	EXPECT_LE(250, now_ms() - start);
+	EXPECT_LE(250, tu_now_ms() - start);
 	get_ulp(self->client, ulp, sizeof(ulp));
 	EXPECT_STREQ("", ulp);
 	EXPECT_EQ(1, send(self->client, "x", 1, MSG_NOSIGNAL));
@@ -885,10 +816,10 @@ TEST_F(ktlsd_module, daemon_gone)
 	}
 	ASSERT_EQ(0, nl_accept_wait(&self->nl, &acc));
 	/* Only the netlink sockets close; the accepted descriptor stays open. */
-	start = now_ms();
+	start = tu_now_ms();
 	acceptor_close(&self->nl);
 	EXPECT_EQ(ECONNABORTED, child_status(pid));
-	EXPECT_GT(5000, now_ms() - start);
+	EXPECT_GT(5000, tu_now_ms() - start);
 	EXPECT_EQ(0, recv(self->client, &c, 1, MSG_DONTWAIT));
 	EXPECT_EQ(-1, send(self->client, "x", 1, MSG_NOSIGNAL));
 	EXPECT_EQ(EPIPE, errno);
@@ -1225,14 +1156,14 @@ TEST_F(ktlsd_module, unload)
 	ASSERT_EQ(0, set_ulp(self->client));
 	ASSERT_EQ(0, set_nonblock(self->client));
 	ASSERT_EQ(-EINPROGRESS, upgrade(self->client, 0));
-	ret = module_unload();
+	ret = tu_module_unload(MODULE_NAME, 0);
 	EXPECT_TRUE(ret == -EWOULDBLOCK || ret == -EBUSY) TH_LOG("delete_module: %d", ret);
 	EXPECT_TRUE(module_loaded());
 	close(self->client);
 	self->client = -1;
 	acceptor_close(&self->nl);
-	deadline = now_ms() + 10000;
-	while ((ret = module_unload()) == -EWOULDBLOCK && now_ms() < deadline)
+	deadline = tu_now_ms() + 10000;
+	while ((ret = tu_module_unload(MODULE_NAME, 0)) == -EWOULDBLOCK && tu_now_ms() < deadline)
 		usleep(50000);
 	EXPECT_EQ(0, ret);
 	EXPECT_FALSE(module_loaded());

@@ -11,11 +11,15 @@
  * errors a requester must see (no daemon, a daemon killed mid-handshake,
  * a stalled peer, a certificate refused either way, a uid policy denies,
  * a second request on one socket), and 1,000 upgrades in flight at once
- * with non-blocking sockets completing on their error queues.
+ * with non-blocking sockets completing on their error queues. The lib_
+ * tests take the same path through libktls (ktls_upgrade() with
+ * opts.via = KTLS_VIA_MODULE, blocking and in an event loop) and check
+ * what it reports, errors included; two_netns_each_own_daemon runs a
+ * daemon in each of two network namespaces.
  *
  * ktls_peer_test.c's ktlsd_daemon fixture does the same through the unix
- * socket; the helpers here follow its approach in fewer lines (openssl(1)
- * makes the certificates, one byte pattern serves both directions).
+ * socket. Processes, paths, certificates (by openssl(1)) and the module
+ * come from test_util.h; one byte pattern serves both directions.
  *
  * Needs: root, openssl(1) in PATH, ktlsd in ../bin beside this program
  * (or $KTLS_BIN) and the module in ../module/<release>/ktlsd.ko (or
@@ -40,6 +44,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -52,8 +59,10 @@
 
 #include "ktls.h"
 #include "kselftest_harness.h"
+#include "test_util.h"
 
 #define BULK_SIZE		(16u << 20)	/* each way */
+#define LIB_BULK_SIZE		(4u << 20)	/* each way, through libktls's module mode */
 #define STEP_MS			20000
 #define TRANSFER_MS		100000
 #define MANY_PAIRS		500		/* both ends upgraded: 1,000 upgrades */
@@ -63,35 +72,6 @@
 #define PATTERN_PERIOD		251
 
 /* ------------------------------------------------------------ small things */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int set_nonblocking(int fd)
-{
-	int flags = fcntl(fd, F_GETFL);
-
-	return flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) ? -errno : 0;
-}
-
-/* 0 when @fd has @events, -ETIMEDOUT at @deadline. */
-static int wait_fd(int fd, short events, long long deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	long long left;
-	int ret;
-
-	do {
-		left = deadline - now_ms();
-		ret = poll(&pfd, 1, left > 0 ? (int)left : 0);
-	} while (ret < 0 && errno == EINTR);
-	return ret > 0 ? 0 : ret ? -errno : -ETIMEDOUT;
-}
 
 /* Byte @off of direction @seed: the two directions differ in every byte. */
 static unsigned char pattern(uint64_t off, unsigned char seed)
@@ -119,221 +99,7 @@ static long pattern_check(const unsigned char *buf, size_t len, uint64_t off,
 	return -1;
 }
 
-struct tls_stat {
-	long	tx_sw;
-	long	rx_sw;
-	long	decrypt_error;
-};
-
-static void read_tls_stat(struct tls_stat *st)
-{
-	char name[64];
-	long value;
-	FILE *f;
-
-	memset(st, 0, sizeof(*st));
-	f = fopen("/proc/net/tls_stat", "re");
-	if (!f)
-		return;		/* tls.ko not loaded yet: all zero */
-	while (fscanf(f, "%63s %ld", name, &value) == 2) {
-		if (!strcmp(name, "TlsTxSw"))
-			st->tx_sw = value;
-		else if (!strcmp(name, "TlsRxSw"))
-			st->rx_sw = value;
-		else if (!strcmp(name, "TlsDecryptError"))
-			st->decrypt_error = value;
-	}
-	fclose(f);
-}
-
-/* @name beside this program's directory: "../bin/ktlsd" and the like. */
-static int beside_self(const char *rel, char *path, size_t size)
-{
-	char self[PATH_MAX], *slash;
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return -errno;
-	self[n] = 0;
-	slash = strrchr(self, '/');
-	if (!slash)
-		return -ENOENT;
-	*slash = 0;
-	if ((size_t)snprintf(path, size, "%s/../%s", self, rel) >= size)
-		return -ENAMETOOLONG;
-	return access(path, R_OK) ? -errno : 0;
-}
-
-/* ------------------------------------------------------------ processes */
-
-struct proc {
-	pid_t	pid;
-	int	in;		/* its stdin, -1 when closed */
-	int	out;		/* its stdout, -1 when it goes to the log */
-	char	log[128];	/* stderr, and stdout without a pipe */
-};
-
-static void proc_init(struct proc *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->pid = -1;
-	p->in = p->out = -1;
-}
-
-/* Runs @argv with pipes on stdin (and stdout with @pipe_out), the rest to the log. */
-static int proc_start(struct proc *p, const char *dir, const char *name, char *const argv[],
-		      int pipe_out)
-{
-	int in[2], out[2] = { -1, -1 }, log;
-
-	snprintf(p->log, sizeof(p->log), "%s/%s.log", dir, name);
-	log = open(p->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (log < 0)
-		return -errno;
-	if (pipe2(in, O_CLOEXEC) || (pipe_out && pipe2(out, O_CLOEXEC))) {
-		close(log);
-		return -errno;
-	}
-	p->pid = fork();
-	if (p->pid < 0)
-		return -errno;
-	if (!p->pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(in[0], 0) < 0 || dup2(pipe_out ? out[1] : log, 1) < 0 ||
-		    dup2(log, 2) < 0)
-			_exit(126);
-		execvp(argv[0], argv);
-		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(in[0]);
-	close(log);
-	p->in = in[1];
-	if (pipe_out) {
-		close(out[1]);
-		p->out = out[0];
-	}
-	if (set_nonblocking(p->in) || (pipe_out && set_nonblocking(p->out)))
-		return -errno;
-	return 0;
-}
-
-static void proc_close_stdin(struct proc *p)
-{
-	if (p->in >= 0)
-		close(p->in);
-	p->in = -1;
-}
-
-static int proc_running(struct proc *p)
-{
-	return p->pid > 0 && waitpid(p->pid, NULL, WNOHANG) == 0;
-}
-
-/* Its exit status within @timeout_ms, else it is killed: -ETIMEDOUT. */
-static int proc_wait(struct proc *p, int timeout_ms)
-{
-	long long deadline = now_ms() + timeout_ms;
-	int status;
-
-	while (waitpid(p->pid, &status, WNOHANG) == 0) {
-		if (now_ms() >= deadline) {
-			kill(p->pid, SIGKILL);
-			waitpid(p->pid, NULL, 0);
-			p->pid = -1;
-			return -ETIMEDOUT;
-		}
-		usleep(20000);
-	}
-	p->pid = -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static void proc_stop(struct proc *p)
-{
-	proc_close_stdin(p);
-	if (p->pid > 0) {
-		kill(p->pid, SIGKILL);
-		waitpid(p->pid, NULL, 0);
-		p->pid = -1;
-	}
-	if (p->out >= 0)
-		close(p->out);
-	p->out = -1;
-}
-
-static void proc_log_dump(struct __test_metadata *_metadata, const struct proc *p)
-{
-	char buf[8192], *line, *save = NULL;
-	ssize_t n;
-	int fd;
-
-	if (!p->log[0] || (fd = open(p->log, O_RDONLY | O_CLOEXEC)) < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = 0;
-	TH_LOG("---- %s:", p->log);
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		TH_LOG("  | %s", line);
-}
-
-static int log_has(const struct proc *p, const char *text)
-{
-	char buf[65536];
-	ssize_t n;
-	int fd;
-
-	fd = open(p->log, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	return strstr(buf, text) != NULL;
-}
-
-/* A command that must succeed: openssl making the certificates. */
-static int run(const char *dir, char *const argv[])
-{
-	struct proc p;
-	int ret;
-
-	proc_init(&p);
-	ret = proc_start(&p, dir, "run", argv, 0);
-	proc_close_stdin(&p);
-	if (!ret)
-		ret = proc_wait(&p, STEP_MS);
-	return ret;
-}
-
 /* ------------------------------------------------------------ sockets */
-
-static int loopback_listener(int *port)
-{
-	struct sockaddr_in addr = { .sin_family = AF_INET,
-				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(addr);
-	int fd, err;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, 1024) ||
-	    getsockname(fd, (struct sockaddr *)&addr, &len)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	*port = ntohs(addr.sin_port);
-	return fd;
-}
 
 static int connect_port(int port)
 {
@@ -352,18 +118,18 @@ static int connect_port(int port)
 }
 
 /* To a peer that is still starting: the first accepted attempt is the connection. */
-static int connect_when_listening(int port, struct proc *peer)
+static int connect_when_listening(int port, struct tu_proc *peer)
 {
-	long long deadline = now_ms() + STEP_MS;
+	long long deadline = tu_now_ms() + STEP_MS;
 	int fd;
 
 	for (;;) {
 		fd = connect_port(port);
 		if (fd != -ECONNREFUSED)
 			return fd;
-		if (!proc_running(peer))
+		if (!tu_proc_running(peer))
 			return -ESRCH;
-		if (now_ms() >= deadline)
+		if (tu_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		usleep(20000);
 	}
@@ -371,7 +137,7 @@ static int connect_when_listening(int port, struct proc *peer)
 
 static int accept_within(int listener, int timeout_ms)
 {
-	int ret = wait_fd(listener, POLLIN, now_ms() + timeout_ms);
+	int ret = tu_wait_fd(listener, POLLIN, tu_now_ms() + timeout_ms);
 
 	if (ret)
 		return ret;
@@ -450,7 +216,7 @@ static int wait_completion(int fd, int *status, long long deadline)
 	struct pollfd pfd = { .fd = fd };
 
 	while (!upgrade_completion(fd, status)) {
-		if (now_ms() >= deadline)
+		if (tu_now_ms() >= deadline)
 			return 0;
 		/* POLLERR is what completion raises; no events asked. */
 		poll(&pfd, 1, 200);
@@ -460,13 +226,6 @@ static int wait_completion(int fd, int *status, long long deadline)
 
 /* ------------------------------------------------------------ the fixture */
 
-#define SKIP_UNLESS_FIXTURE(name)						\
-	do {									\
-		const char *only = getenv("KTLS_TEST_FIXTURE");			\
-		if (only && *only && strcmp(only, name))			\
-			SKIP(longjmp(_metadata->env, 1), "KTLS_TEST_FIXTURE=%s", only); \
-	} while (0)
-
 FIXTURE(ktlsd_upgrade) {
 	char		dir[64];
 	char		ca[96];
@@ -474,91 +233,25 @@ FIXTURE(ktlsd_upgrade) {
 	char		key[96];
 	char		conf[96];
 	char		sock_path[108];
-	struct proc	daemon;		/* ktlsd -f, netlink = yes */
-	struct proc	peer;		/* s_server or s_client */
+	struct tu_proc	daemon;		/* ktlsd -f, netlink = yes */
+	struct tu_proc	peer;		/* s_server or s_client */
 	int		loaded;		/* we loaded the module: we unload it */
 	int		sock;
 	int		other;		/* the far end of a loopback pair */
 	int		listener;
 	int		port;
-	struct tls_stat	stat_before;
+	struct tu_tls_stat	stat_before;
 };
-
-static int load_module(FIXTURE_DATA(ktlsd_upgrade) *self, char *why, size_t whylen)
-{
-	char path[PATH_MAX], rel[128];
-	const char *env = getenv("KTLSD_MODULE");
-	struct utsname un;
-	int fd, ret;
-
-	if (!access("/sys/module/ktlsd", F_OK))
-		return 0;
-	uname(&un);
-	snprintf(rel, sizeof(rel), "module/%s/ktlsd.ko", un.release);
-	if (env && *env)
-		snprintf(path, sizeof(path), "%s", env);
-	else if (beside_self(rel, path, sizeof(path)))
-		snprintf(path, sizeof(path), "build/%s", rel);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, whylen, "%.300s: %s (make module)", path, strerror(errno));
-		return -ENOENT;
-	}
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	if (ret && ret != -EEXIST) {
-		snprintf(why, whylen, "finit_module %.300s: %s", path, strerror(-ret));
-		return ret;
-	}
-	self->loaded = !ret;
-	return 0;
-}
-
-/* Sockets and requests can hold the module a moment after they close. */
-static void unload_module(FIXTURE_DATA(ktlsd_upgrade) *self)
-{
-	long long deadline = now_ms() + 5000;
-
-	if (!self->loaded)
-		return;
-	while (syscall(SYS_delete_module, "ktlsd", O_NONBLOCK) && errno == EWOULDBLOCK &&
-	       now_ms() < deadline)
-		usleep(50000);
-}
 
 static int make_pki(FIXTURE_DATA(ktlsd_upgrade) *self)
 {
-	char cakey[96], csr[96], ext[96];
-	char *ca_argv[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-			    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", cakey,
-			    "-out", self->ca, "-days", "2", "-subj", "/CN=ktlsd test CA",
-			    "-addext", "basicConstraints=critical,CA:TRUE",
-			    "-addext", "keyUsage=critical,keyCertSign", NULL };
-	char *csr_argv[] = { "openssl", "req", "-newkey", "ec", "-pkeyopt",
-			     "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", self->key,
-			     "-out", csr, "-subj", "/CN=" TEST_HOST, NULL };
-	char *sign_argv[] = { "openssl", "x509", "-req", "-in", csr, "-CA", self->ca,
-			      "-CAkey", cakey, "-set_serial", "2", "-days", "2", "-out",
-			      self->cert, "-extfile", ext, NULL };
-	FILE *f;
+	char cakey[96];
 	int ret;
 
 	snprintf(cakey, sizeof(cakey), "%s/ca.key", self->dir);
-	snprintf(csr, sizeof(csr), "%s/server.csr", self->dir);
-	snprintf(ext, sizeof(ext), "%s/server.ext", self->dir);
-	f = fopen(ext, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "subjectAltName=DNS:%s,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
-		"keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n",
-		TEST_HOST);
-	fclose(f);
-	ret = run(self->dir, ca_argv);
-	if (!ret)
-		ret = run(self->dir, csr_argv);
-	if (!ret)
-		ret = run(self->dir, sign_argv);
-	return ret > 0 ? -EIO : ret;
+	ret = tu_make_ca(self->dir, "ktlsd test CA", cakey, self->ca);
+	return ret ? ret : tu_make_cert(self->dir, self->ca, cakey, TEST_HOST,
+					"DNS:" TEST_HOST ",IP:127.0.0.1", 2, self->key, self->cert);
 }
 
 static int write_conf(FIXTURE_DATA(ktlsd_upgrade) *self)
@@ -579,28 +272,18 @@ static int write_conf(FIXTURE_DATA(ktlsd_upgrade) *self)
 	return fclose(f) ? -errno : 0;
 }
 
+static int load_module(FIXTURE_DATA(ktlsd_upgrade) *self, char *why, size_t whylen)
+{
+	int ret = tu_module_load("ktlsd", "KTLSD_MODULE", "module", why, whylen);
+
+	self->loaded = !ret;
+	return ret == 1 ? 0 : ret;
+}
+
 /* ktlsd with the module's family bound: before that a request is ESRCH. */
 static int start_daemon(FIXTURE_DATA(ktlsd_upgrade) *self)
 {
-	char path[PATH_MAX];
-	char *argv[] = { path, "-f", "-c", self->conf, NULL };
-	const char *env = getenv("KTLS_BIN");
-	long long deadline = now_ms() + STEP_MS;
-	int ret;
-
-	if (env && *env)
-		snprintf(path, sizeof(path), "%s/ktlsd", env);
-	else if ((ret = beside_self("bin/ktlsd", path, sizeof(path))))
-		return ret;
-	ret = proc_start(&self->daemon, self->dir, "ktlsd", argv, 0);
-	while (!ret && !log_has(&self->daemon, "netlink: serving")) {
-		if (!proc_running(&self->daemon))
-			return -ESRCH;
-		if (now_ms() >= deadline)
-			return -ETIMEDOUT;
-		usleep(20000);
-	}
-	return ret;
+	return tu_start_ktlsd(&self->daemon, self->dir, self->conf, "netlink: serving", STEP_MS);
 }
 
 FIXTURE_SETUP(ktlsd_upgrade)
@@ -611,8 +294,8 @@ FIXTURE_SETUP(ktlsd_upgrade)
 
 	SKIP_UNLESS_FIXTURE("ktlsd_upgrade");
 	self->sock = self->other = self->listener = -1;
-	proc_init(&self->daemon);
-	proc_init(&self->peer);
+	tu_proc_init(&self->daemon);
+	tu_proc_init(&self->peer);
 	if (geteuid())
 		SKIP(longjmp(_metadata->env, 1), "needs root (the module, CAP_NET_ADMIN for ktlsd)");
 	ret = load_module(self, why, sizeof(why));
@@ -635,9 +318,9 @@ FIXTURE_SETUP(ktlsd_upgrade)
 	ASSERT_EQ(0, write_conf(self));
 	ret = start_daemon(self);
 	ASSERT_EQ(0, ret) TH_LOG("ktlsd: %s", strerror(-ret));
-	self->listener = loopback_listener(&self->port);
+	self->listener = tu_loopback_listener(&self->port, 1024);
 	ASSERT_LE(0, self->listener);
-	read_tls_stat(&self->stat_before);
+	tu_read_tls_stat(&self->stat_before);
 }
 
 FIXTURE_TEARDOWN(ktlsd_upgrade)
@@ -645,11 +328,11 @@ FIXTURE_TEARDOWN(ktlsd_upgrade)
 	char *rm_argv[] = { "rm", "-rf", self->dir, NULL };
 
 	if (!_metadata->passed) {
-		proc_log_dump(_metadata, &self->daemon);
-		proc_log_dump(_metadata, &self->peer);
+		TU_LOG_DUMP(self->daemon.log);
+		TU_LOG_DUMP(self->peer.log);
 	}
-	proc_stop(&self->peer);
-	proc_stop(&self->daemon);
+	tu_proc_stop(&self->peer, SIGKILL);
+	tu_proc_stop(&self->daemon, SIGKILL);
 	if (self->sock >= 0)
 		close(self->sock);
 	if (self->other >= 0)
@@ -657,8 +340,9 @@ FIXTURE_TEARDOWN(ktlsd_upgrade)
 	if (self->listener >= 0)
 		close(self->listener);
 	if (self->dir[0] == '/')
-		run("/tmp", rm_argv);
-	unload_module(self);
+		tu_run("/tmp", rm_argv, STEP_MS);
+	if (self->loaded)
+		tu_module_unload("ktlsd", 5000);
 }
 
 /* ------------------------------------------------------------ peers and data */
@@ -669,13 +353,14 @@ static int start_s_server(FIXTURE_DATA(ktlsd_upgrade) *self, int *port)
 	char accept_arg[32];
 	char *argv[] = { "openssl", "s_server", "-naccept", "1", "-accept", accept_arg,
 			 "-cert", self->cert, "-key", self->key, "-tls1_3", "-quiet", NULL };
-	int fd = loopback_listener(port);
+	int fd = tu_loopback_listener(port, 1024);
 
 	if (fd < 0)
 		return fd;
 	close(fd);
 	snprintf(accept_arg, sizeof(accept_arg), "127.0.0.1:%d", *port);
-	return proc_start(&self->peer, self->dir, "s_server", argv, 1);
+	return tu_proc_start(&self->peer, self->dir, "s_server", argv,
+			     TU_PROC_NONBLOCK | TU_PROC_PIPE_OUT);
 }
 
 /* s_client to our listener, verifying against @ca_file ("" for none at all). */
@@ -687,42 +372,44 @@ static int start_s_client(FIXTURE_DATA(ktlsd_upgrade) *self, const char *ca_file
 			 "-verify_hostname", TEST_HOST, "-CAfile", (char *)ca_file, NULL };
 
 	snprintf(connect_arg, sizeof(connect_arg), "127.0.0.1:%d", self->port);
-	return proc_start(&self->peer, self->dir, "s_client", argv, 1);
+	return tu_proc_start(&self->peer, self->dir, "s_client", argv,
+			     TU_PROC_NONBLOCK | TU_PROC_PIPE_OUT);
 }
 
 #define SEED_OUT	0x00	/* us to the peer */
 #define SEED_IN		0x5a	/* the peer to us */
 
 /*
- * BULK_SIZE each way between the kTLS socket and the peer process: ours
+ * @size bytes each way between the kTLS socket and the peer process: ours
  * into the socket and out of the peer's stdout, the peer's stdin into
  * the connection and out of ktls_read(). Then the peer's stdin ends, it
  * sends close_notify, and our stream must end cleanly.
  */
-static void bulk(struct __test_metadata *_metadata, FIXTURE_DATA(ktlsd_upgrade) *self)
+static void bulk_size(struct __test_metadata *_metadata, FIXTURE_DATA(ktlsd_upgrade) *self,
+		      uint64_t size)
 {
 	uint64_t out_sent = 0, out_back = 0, in_fed = 0, in_read = 0;
-	long long deadline = now_ms() + TRANSFER_MS, started = now_ms();
+	long long deadline = tu_now_ms() + TRANSFER_MS, started = tu_now_ms();
 	static unsigned char buf[65536], chunk[65536];
-	struct tls_stat after;
+	struct tu_tls_stat after;
 	struct pollfd pfd[3];
 	ssize_t n;
 	long bad;
 
-	ASSERT_EQ(0, set_nonblocking(self->sock));
-	while (out_back < BULK_SIZE || in_read < BULK_SIZE) {
+	ASSERT_EQ(0, tu_set_nonblocking(self->sock));
+	while (out_back < size || in_read < size) {
 		pfd[0] = (struct pollfd){ .fd = self->sock,
-			.events = (in_read < BULK_SIZE ? POLLIN : 0) |
-				  (out_sent < BULK_SIZE ? POLLOUT : 0) };
-		pfd[1] = (struct pollfd){ .fd = in_fed < BULK_SIZE ? self->peer.in : -1,
+			.events = (in_read < size ? POLLIN : 0) |
+				  (out_sent < size ? POLLOUT : 0) };
+		pfd[1] = (struct pollfd){ .fd = in_fed < size ? self->peer.in : -1,
 					  .events = POLLOUT };
 		pfd[2] = (struct pollfd){ .fd = self->peer.out, .events = POLLIN };
-		ASSERT_LT(0, poll(pfd, 3, (int)(deadline - now_ms())))
+		ASSERT_LT(0, poll(pfd, 3, (int)(deadline - tu_now_ms())))
 			TH_LOG("stuck: out %llu sent, %llu back; in %llu fed, %llu read",
 			       (unsigned long long)out_sent, (unsigned long long)out_back,
 			       (unsigned long long)in_fed, (unsigned long long)in_read);
 		if (pfd[0].revents & (POLLOUT | POLLERR)) {
-			n = BULK_SIZE - out_sent < sizeof(chunk) ? BULK_SIZE - out_sent :
+			n = size - out_sent < sizeof(chunk) ? size - out_sent :
 								   sizeof(chunk);
 			pattern_fill(chunk, (size_t)n, out_sent, SEED_OUT);
 			n = write(self->sock, chunk, (size_t)n);
@@ -734,7 +421,7 @@ static void bulk(struct __test_metadata *_metadata, FIXTURE_DATA(ktlsd_upgrade) 
 			ASSERT_TRUE(n > 0 || n == -EAGAIN) TH_LOG("ktls_read: %s after %llu bytes",
 				n ? strerror((int)-n) : "end of stream", (unsigned long long)in_read);
 			if (n > 0) {
-				ASSERT_GE(BULK_SIZE, in_read + (uint64_t)n);
+				ASSERT_GE(size, in_read + (uint64_t)n);
 				bad = pattern_check(buf, (size_t)n, in_read, SEED_IN);
 				ASSERT_EQ(-1, bad) TH_LOG("byte %llu from the peer is wrong",
 							  (unsigned long long)(in_read + bad));
@@ -742,7 +429,7 @@ static void bulk(struct __test_metadata *_metadata, FIXTURE_DATA(ktlsd_upgrade) 
 			}
 		}
 		if (pfd[1].revents) {
-			n = BULK_SIZE - in_fed < sizeof(chunk) ? BULK_SIZE - in_fed : sizeof(chunk);
+			n = size - in_fed < sizeof(chunk) ? size - in_fed : sizeof(chunk);
 			pattern_fill(chunk, (size_t)n, in_fed, SEED_IN);
 			n = write(self->peer.in, chunk, (size_t)n);
 			ASSERT_TRUE(n > 0 || errno == EAGAIN) TH_LOG("peer stdin: %s",
@@ -755,7 +442,7 @@ static void bulk(struct __test_metadata *_metadata, FIXTURE_DATA(ktlsd_upgrade) 
 				TH_LOG("the peer's stdout ended after %llu bytes",
 				       (unsigned long long)out_back);
 			if (n > 0) {
-				ASSERT_GE(BULK_SIZE, out_back + (uint64_t)n);
+				ASSERT_GE(size, out_back + (uint64_t)n);
 				bad = pattern_check(buf, (size_t)n, out_back, SEED_OUT);
 				ASSERT_EQ(-1, bad) TH_LOG("byte %llu we sent arrived wrong",
 							  (unsigned long long)(out_back + bad));
@@ -763,20 +450,26 @@ static void bulk(struct __test_metadata *_metadata, FIXTURE_DATA(ktlsd_upgrade) 
 			}
 		}
 	}
-	fprintf(stderr, "# %u bytes each way in %lld ms\n", BULK_SIZE, now_ms() - started);
+	fprintf(stderr, "# %llu bytes each way in %lld ms\n", (unsigned long long)size,
+		tu_now_ms() - started);
 	/* The peer's close_notify ends our stream, with nothing after it. */
-	proc_close_stdin(&self->peer);
+	tu_proc_close_stdin(&self->peer);
 	for (;;) {
 		n = ktls_read(NULL, self->sock, buf, sizeof(buf));
 		if (n != -EAGAIN)
 			break;
-		ASSERT_EQ(0, wait_fd(self->sock, POLLIN, now_ms() + STEP_MS));
+		ASSERT_EQ(0, tu_wait_fd(self->sock, POLLIN, tu_now_ms() + STEP_MS));
 	}
 	EXPECT_EQ(0, n) TH_LOG("after the peer's close: %s", strerror((int)-n));
-	read_tls_stat(&after);
+	tu_read_tls_stat(&after);
 	EXPECT_EQ(self->stat_before.tx_sw + 1, after.tx_sw);
 	EXPECT_EQ(self->stat_before.rx_sw + 1, after.rx_sw);
 	EXPECT_EQ(self->stat_before.decrypt_error, after.decrypt_error);
+}
+
+static void bulk(struct __test_metadata *_metadata, FIXTURE_DATA(ktlsd_upgrade) *self)
+{
+	bulk_size(_metadata, self, BULK_SIZE);
 }
 
 /* The socket's ULP is now the kernel's "tls", TLS 1.3 keys in both directions. */
@@ -813,10 +506,10 @@ TEST_F_TIMEOUT(ktlsd_upgrade, client_with_s_server, 240)
 	ASSERT_EQ(0, ret) TH_LOG("upgrade: %s", strerror(-ret));
 	check_ktls(_metadata, self->sock);
 	/* One outcome line, marked as the module's. */
-	EXPECT_TRUE(log_has(&self->daemon, "handshake ok uid=0 pid="));
-	EXPECT_TRUE(log_has(&self->daemon, " via=netlink role=client"));
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, "handshake ok uid=0 pid="));
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, " via=netlink role=client"));
 	bulk(_metadata, self);
-	EXPECT_EQ(0, proc_wait(&self->peer, STEP_MS));
+	EXPECT_EQ(0, tu_proc_wait(&self->peer, STEP_MS));
 }
 
 TEST_F_TIMEOUT(ktlsd_upgrade, server_with_s_client, 240)
@@ -829,10 +522,10 @@ TEST_F_TIMEOUT(ktlsd_upgrade, server_with_s_client, 240)
 	ret = upgrade_server(self->sock, "web", STEP_MS);
 	ASSERT_EQ(0, ret) TH_LOG("upgrade: %s", strerror(-ret));
 	check_ktls(_metadata, self->sock);
-	EXPECT_TRUE(log_has(&self->daemon, " via=netlink role=server"));
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, " via=netlink role=server"));
 	bulk(_metadata, self);
 	shutdown(self->sock, SHUT_WR);
-	EXPECT_EQ(0, proc_wait(&self->peer, STEP_MS));
+	EXPECT_EQ(0, tu_proc_wait(&self->peer, STEP_MS));
 }
 
 /* ------------------------------------------------------------ errors */
@@ -843,7 +536,7 @@ static void check_plain(struct __test_metadata *_metadata, int a, int b)
 	char c = 0;
 
 	EXPECT_EQ(1, send(a, "x", 1, MSG_NOSIGNAL));
-	ASSERT_EQ(0, wait_fd(b, POLLIN, now_ms() + STEP_MS));
+	ASSERT_EQ(0, tu_wait_fd(b, POLLIN, tu_now_ms() + STEP_MS));
 	EXPECT_EQ(1, recv(b, &c, 1, MSG_DONTWAIT));
 	EXPECT_EQ('x', c);
 }
@@ -853,13 +546,13 @@ TEST_F_TIMEOUT(ktlsd_upgrade, no_daemon_is_esrch, 60)
 	long long started;
 	int ret;
 
-	proc_stop(&self->daemon);
+	tu_proc_stop(&self->daemon, SIGKILL);
 	ASSERT_EQ(0, loopback_pair(self->listener, self->port, &self->sock, &self->other));
-	started = now_ms();
+	started = tu_now_ms();
 	ret = upgrade_client(self->sock, TEST_HOST, STEP_MS);
 	EXPECT_EQ(-ESRCH, ret) TH_LOG("got %s", strerror(-ret));
 	/* At once, not after a timeout. */
-	EXPECT_GT(STEP_MS / 2, now_ms() - started);
+	EXPECT_GT(STEP_MS / 2, tu_now_ms() - started);
 	check_plain(_metadata, self->sock, self->other);
 }
 
@@ -879,11 +572,11 @@ static pid_t upgrade_in_child(int fd, uint32_t role, const char *peer_name,
 /* The child's errno within @timeout_ms, -ETIMEDOUT if it still waits. */
 static int child_errno(pid_t pid, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = tu_now_ms() + timeout_ms;
 	int status;
 
 	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (now_ms() >= deadline) {
+		if (tu_now_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 			return -ETIMEDOUT;
@@ -903,14 +596,14 @@ TEST_F_TIMEOUT(ktlsd_upgrade, daemon_killed_mid_handshake, 90)
 	ASSERT_EQ(0, loopback_pair(self->listener, self->port, &self->sock, &self->other));
 	pid = upgrade_in_child(self->sock, KTLSD_ROLE_CLIENT, TEST_HOST, NULL, 15000, 0);
 	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, wait_fd(self->other, POLLIN, now_ms() + STEP_MS))
+	ASSERT_EQ(0, tu_wait_fd(self->other, POLLIN, tu_now_ms() + STEP_MS))
 		TH_LOG("no ClientHello from the daemon");
 	kill(self->daemon.pid, SIGKILL);
-	killed = now_ms();
+	killed = tu_now_ms();
 	err = child_errno(pid, 30000);
 	EXPECT_EQ(ECONNABORTED, err) TH_LOG("the requester got %s after %lld ms",
 					    err < 0 ? "no answer" : strerror(err),
-					    now_ms() - killed);
+					    tu_now_ms() - killed);
 	/* Nobody may use a socket whose handshake stopped halfway. */
 	EXPECT_EQ(-1, send(self->sock, "x", 1, MSG_NOSIGNAL));
 }
@@ -918,12 +611,12 @@ TEST_F_TIMEOUT(ktlsd_upgrade, daemon_killed_mid_handshake, 90)
 /* A peer that never answers: ETIMEDOUT after the requester's timeout. */
 TEST_F_TIMEOUT(ktlsd_upgrade, stalled_peer_times_out, 60)
 {
-	long long started = now_ms(), took;
+	long long started = tu_now_ms(), took;
 	int ret;
 
 	ASSERT_EQ(0, loopback_pair(self->listener, self->port, &self->sock, &self->other));
 	ret = upgrade_client(self->sock, TEST_HOST, 2000);
-	took = now_ms() - started;
+	took = tu_now_ms() - started;
 	EXPECT_EQ(-ETIMEDOUT, ret) TH_LOG("got %s", strerror(-ret));
 	EXPECT_LE(1900, took);
 	EXPECT_GT(10000, took);
@@ -941,7 +634,7 @@ TEST_F_TIMEOUT(ktlsd_upgrade, peer_rejects_certificate, 60)
 	ASSERT_LE(0, self->sock);
 	ret = upgrade_server(self->sock, "web", STEP_MS);
 	EXPECT_EQ(-EACCES, ret) TH_LOG("got %s", strerror(-ret));
-	EXPECT_NE(0, proc_wait(&self->peer, STEP_MS));
+	EXPECT_NE(0, tu_proc_wait(&self->peer, STEP_MS));
 }
 
 /* And ours of the peer's: a name it does not hold is EKEYREJECTED. */
@@ -967,7 +660,7 @@ TEST_F_TIMEOUT(ktlsd_upgrade, policy_denies_uid, 60)
 	ASSERT_LE(0, pid);
 	err = child_errno(pid, STEP_MS + 5000);
 	EXPECT_EQ(EACCES, err) TH_LOG("the child got %s", err < 0 ? "no answer" : strerror(err));
-	EXPECT_TRUE(log_has(&self->daemon, "handshake failed uid=65534 pid="));
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, "handshake failed uid=65534 pid="));
 	check_plain(_metadata, self->other, self->sock);
 }
 
@@ -994,19 +687,358 @@ TEST_F_TIMEOUT(ktlsd_upgrade, second_request_on_same_socket, 60)
 TEST_F_TIMEOUT(ktlsd_upgrade, second_request_while_pending, 60)
 {
 	struct ktlsd_upgrade ku = { .ku_role = KTLSD_ROLE_CLIENT, .ku_timeout_ms = 2000 };
-	long long started = now_ms();
+	long long started = tu_now_ms();
 	int ret, status = -1;
 
 	ASSERT_EQ(0, loopback_pair(self->listener, self->port, &self->sock, &self->other));
-	ASSERT_EQ(0, set_nonblocking(self->sock));
+	ASSERT_EQ(0, tu_set_nonblocking(self->sock));
 	ret = upgrade_client(self->sock, TEST_HOST, 2000);
 	ASSERT_EQ(-EINPROGRESS, ret) TH_LOG("got %s", strerror(-ret));
 	EXPECT_EQ(-1, setsockopt(self->sock, KTLSD_SOL, KTLSD_OPT_UPGRADE, &ku, sizeof(ku)));
 	EXPECT_EQ(EALREADY, errno) TH_LOG("got %s", strerror(errno));
 	/* The first one still ends, by its timeout: the peer is silent. */
-	EXPECT_EQ(1, wait_completion(self->sock, &status, now_ms() + STEP_MS));
+	EXPECT_EQ(1, wait_completion(self->sock, &status, tu_now_ms() + STEP_MS));
 	EXPECT_EQ(ETIMEDOUT, status) TH_LOG("got %s", strerror(status));
-	EXPECT_LE(1900, now_ms() - started);
+	EXPECT_LE(1900, tu_now_ms() - started);
+}
+
+/* ------------------------------------------------------------ through libktls */
+
+/*
+ * ktls_upgrade() with opts.via = KTLS_VIA_MODULE makes the same two
+ * socket options, then reads the outcome's details back from the
+ * module's recent completions: these tests check that both halves of
+ * the library's module mode reach the application.
+ */
+
+static struct ktls_upgrade_opts module_opts(enum ktls_role role, const char *peer_name,
+					    const char *identity, int timeout_ms)
+{
+	struct ktls_upgrade_opts opts = {
+		.role = role,
+		.peer_name = peer_name,
+		.identity = identity,
+		.timeout_ms = timeout_ms,
+		.via = KTLS_VIA_MODULE,
+	};
+
+	return opts;
+}
+
+TEST_F_TIMEOUT(ktlsd_upgrade, lib_client_with_s_server, 240)
+{
+	struct ktls_upgrade_opts opts = module_opts(KTLS_ROLE_CLIENT, TEST_HOST, NULL, STEP_MS);
+	struct ktls_upgrade_info info;
+	int port, ret;
+
+	ASSERT_EQ(0, start_s_server(self, &port));
+	self->sock = connect_when_listening(port, &self->peer);
+	ASSERT_LE(0, self->sock) TH_LOG("connect: %s", strerror(-self->sock));
+	memset(&info, 0x55, sizeof(info));
+	ret = ktls_upgrade(self->sock, &opts, &info);
+	ASSERT_EQ(0, ret) TH_LOG("ktls_upgrade: %s (%.200s)", strerror(-ret), info.detail);
+	EXPECT_EQ(0, info.status);
+	check_ktls(_metadata, self->sock);
+	/* The daemon's report, through the module's dump. */
+	EXPECT_EQ(KTLS_VERSION_TLS13, info.version);
+	EXPECT_NE(0, info.cipher[0]);
+	EXPECT_LT(strnlen(info.cipher, sizeof(info.cipher)), sizeof(info.cipher));
+	EXPECT_NE(NULL, strstr(info.peer_subject, "CN=" TEST_HOST))
+		TH_LOG("peer_subject \"%.200s\"", info.peer_subject);
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, " via=netlink role=client"));
+	bulk_size(_metadata, self, LIB_BULK_SIZE);
+	EXPECT_EQ(0, tu_proc_wait(&self->peer, STEP_MS));
+}
+
+/* The event-loop form on an O_NONBLOCK socket: completion is POLLERR on it. */
+TEST_F_TIMEOUT(ktlsd_upgrade, lib_event_loop_server_with_s_client, 240)
+{
+	struct ktls_upgrade_opts opts = module_opts(KTLS_ROLE_SERVER, NULL, "web", STEP_MS);
+	const struct ktls_upgrade_info *info;
+	struct ktls_upgrade *up = NULL;
+	int ret, waits = 0;
+	struct pollfd pfd;
+
+	ASSERT_EQ(0, start_s_client(self, self->ca));
+	self->sock = accept_within(self->listener, STEP_MS);
+	ASSERT_LE(0, self->sock) TH_LOG("accept: %s", strerror(-self->sock));
+	ASSERT_EQ(0, tu_set_nonblocking(self->sock));
+	ret = ktls_upgrade_start(self->sock, &opts, &up);
+	ASSERT_EQ(0, ret) TH_LOG("ktls_upgrade_start: %s (%.200s)", strerror(-ret),
+				 up ? ktls_upgrade_get_info(up)->detail : "");
+	ASSERT_NE(NULL, up);
+	do {
+		pfd.fd = ktls_upgrade_poll_fd(up, &pfd.events);
+		/* The module reports on the socket itself, with no events asked. */
+		EXPECT_EQ(self->sock, pfd.fd);
+		EXPECT_EQ(0, pfd.events);
+		ASSERT_LE(0, poll(&pfd, 1, ktls_upgrade_timeout(up)));
+		ret = ktls_upgrade_continue(up);
+		waits++;
+	} while (ret == -EINPROGRESS && waits < 1000);
+	info = ktls_upgrade_get_info(up);
+	EXPECT_EQ(0, ret) TH_LOG("ktls_upgrade_continue: %s (%.200s)", strerror(-ret),
+				 info->detail);
+	EXPECT_EQ(0, info->status);
+	EXPECT_EQ(KTLS_VERSION_TLS13, info->version);
+	EXPECT_NE(0, info->cipher[0]);
+	ktls_upgrade_free(up);
+	ASSERT_EQ(0, ret);
+	/* The socket's mode is left as it was. */
+	EXPECT_TRUE(fcntl(self->sock, F_GETFL) & O_NONBLOCK);
+	check_ktls(_metadata, self->sock);
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, " via=netlink role=server"));
+	bulk_size(_metadata, self, LIB_BULK_SIZE);
+	shutdown(self->sock, SHUT_WR);
+	EXPECT_EQ(0, tu_proc_wait(&self->peer, STEP_MS));
+}
+
+TEST_F_TIMEOUT(ktlsd_upgrade, lib_no_daemon_is_esrch, 60)
+{
+	struct ktls_upgrade_opts opts = module_opts(KTLS_ROLE_CLIENT, TEST_HOST, NULL, STEP_MS);
+	struct ktls_upgrade_info info;
+	long long started;
+	int ret;
+
+	tu_proc_stop(&self->daemon, SIGKILL);
+	ASSERT_EQ(0, loopback_pair(self->listener, self->port, &self->sock, &self->other));
+	started = tu_now_ms();
+	ret = ktls_upgrade(self->sock, &opts, &info);
+	EXPECT_EQ(-ESRCH, ret) TH_LOG("got %s", strerror(-ret));
+	EXPECT_EQ(-ESRCH, info.status);
+	EXPECT_NE(0, info.detail[0]);
+	EXPECT_GT(STEP_MS / 2, tu_now_ms() - started);
+	/* Refused before the handshake: still plain TCP, both ways. */
+	check_plain(_metadata, self->sock, self->other);
+	check_plain(_metadata, self->other, self->sock);
+}
+
+/*
+ * With ktlsd.ko gone the ULP cannot be attached: ENOENT. Only when this
+ * program loaded the module itself, so unloading it disturbs nobody; and
+ * only when the kernel cannot load it back by itself (modprobe finds no
+ * ktlsd.ko for the VM's kernels).
+ */
+TEST_F_TIMEOUT(ktlsd_upgrade, lib_no_module_is_enoent, 90)
+{
+	struct ktls_upgrade_opts opts = module_opts(KTLS_ROLE_CLIENT, TEST_HOST, NULL, STEP_MS);
+	struct ktls_upgrade_info info;
+	char why[512];
+	int ret;
+
+	if (!self->loaded)
+		SKIP(return, "ktlsd.ko was loaded before this program: not unloading it");
+	tu_proc_stop(&self->daemon, SIGKILL);
+	ret = tu_module_unload("ktlsd", 10000);
+	ASSERT_EQ(0, ret) TH_LOG("delete_module: %s", strerror(-ret));
+	self->loaded = 0;
+	ASSERT_EQ(0, loopback_pair(self->listener, self->port, &self->sock, &self->other));
+	ret = ktls_upgrade(self->sock, &opts, &info);
+	if (ret == -ESRCH && !access("/sys/module/ktlsd", F_OK)) {
+		self->loaded = 1;
+		SKIP(return, "the kernel loaded ktlsd.ko again by itself (modprobe)");
+	}
+	EXPECT_EQ(-ENOENT, ret) TH_LOG("got %s", strerror(-ret));
+	EXPECT_EQ(-ENOENT, info.status);
+	EXPECT_NE(0, info.detail[0]);
+	check_plain(_metadata, self->sock, self->other);
+	/* Back for the tests after this one's teardown, as the setup left it. */
+	ASSERT_EQ(0, load_module(self, why, sizeof(why))) TH_LOG("%s", why);
+}
+
+/* ktls_upgrade() in a child that is nobody: the info comes back over @pipe_fd. */
+static pid_t lib_upgrade_in_child(int fd, const struct ktls_upgrade_opts *opts, uid_t uid,
+				  int pipe_fd)
+{
+	struct ktls_upgrade_info info;
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	memset(&info, 0, sizeof(info));
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		_exit(255);
+	ktls_upgrade(fd, opts, &info);
+	_exit(write(pipe_fd, &info, sizeof(info)) == sizeof(info) ? 0 : 254);
+}
+
+TEST_F_TIMEOUT(ktlsd_upgrade, lib_policy_denies_uid, 60)
+{
+	struct ktls_upgrade_opts opts = module_opts(KTLS_ROLE_SERVER, NULL, "web", STEP_MS);
+	struct ktls_upgrade_info info;
+	int fds[2], err;
+	pid_t pid;
+
+	ASSERT_EQ(0, loopback_pair(self->listener, self->port, &self->sock, &self->other));
+	ASSERT_EQ(0, pipe2(fds, O_CLOEXEC));
+	pid = lib_upgrade_in_child(self->sock, &opts, NOBODY, fds[1]);
+	ASSERT_LE(0, pid);
+	close(fds[1]);
+	err = child_errno(pid, STEP_MS + 5000);
+	EXPECT_EQ(0, err) TH_LOG("the child: %s", err < 0 ? "no answer" : "could not report");
+	memset(&info, 0, sizeof(info));
+	EXPECT_EQ((ssize_t)sizeof(info), read(fds[0], &info, sizeof(info)));
+	close(fds[0]);
+	EXPECT_EQ(-EACCES, info.status) TH_LOG("the child got %s", strerror(-info.status));
+	EXPECT_NE(0, info.detail[0]);
+	EXPECT_LT(strnlen(info.detail, sizeof(info.detail)), sizeof(info.detail));
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, "handshake failed uid=65534 pid="));
+	check_plain(_metadata, self->other, self->sock);
+}
+
+/* ------------------------------------------------------------ network namespaces */
+
+#define NETNS_PORT	4433	/* the same in both: each netns has its own */
+
+static int netns_lo_up(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd, ret = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
+		ret = -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (!ret && ioctl(fd, SIOCSIFFLAGS, &ifr))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * One namespace's side, in a child: its own network namespace, its own
+ * ktlsd (config, socket and log in @sub), an s_server in there, and one
+ * module upgrade as client. Tells @ready when its daemon serves, waits
+ * for @go to close so that both daemons run at once, and exits with the
+ * step that failed (0: all went well).
+ */
+static int netns_side(FIXTURE_DATA(ktlsd_upgrade) *self, const char *sub, int ready, int go)
+{
+	struct ktls_upgrade_opts opts = module_opts(KTLS_ROLE_CLIENT, TEST_HOST, NULL, STEP_MS);
+	struct ktls_upgrade_info info;
+	char accept_arg[32], c, ulp[16] = "";
+	char *argv[] = { "openssl", "s_server", "-naccept", "1", "-accept", accept_arg,
+			 "-cert", self->cert, "-key", self->key, "-tls1_3", "-quiet", NULL };
+	socklen_t len = sizeof(ulp);
+	int ret;
+
+	/* The fixture's daemon and peer are the parent's, not this side's. */
+	tu_proc_init(&self->daemon);
+	tu_proc_init(&self->peer);
+	if (unshare(CLONE_NEWNET))
+		return 10;
+	if (netns_lo_up())
+		return 11;
+	/* @sub fits them all: the fixture's directory and "/netns<n>". */
+	snprintf(self->dir, sizeof(self->dir), "%.63s", sub);
+	snprintf(self->conf, sizeof(self->conf), "%.63s/ktlsd.conf", sub);
+	snprintf(self->sock_path, sizeof(self->sock_path), "%.63s/ktlsd.sock", sub);
+	if (mkdir(sub, 0700) || write_conf(self))
+		return 12;
+	if (start_daemon(self))
+		return 13;
+	if (write(ready, "r", 1) != 1 || read(go, &c, 1) != 0)
+		return 14;
+	snprintf(accept_arg, sizeof(accept_arg), "127.0.0.1:%d", NETNS_PORT);
+	if (tu_proc_start(&self->peer, self->dir, "s_server", argv,
+			  TU_PROC_NONBLOCK | TU_PROC_PIPE_OUT))
+		return 15;
+	self->sock = connect_when_listening(NETNS_PORT, &self->peer);
+	if (self->sock < 0)
+		return 16;
+	ret = ktls_upgrade(self->sock, &opts, &info);
+	if (ret) {
+		fprintf(stderr, "# %s: ktls_upgrade: %s (%s)\n", sub, strerror(-ret), info.detail);
+		return 17;
+	}
+	if (getsockopt(self->sock, SOL_TCP, TCP_ULP, ulp, &len) || strcmp(ulp, "tls") ||
+	    info.version != KTLS_VERSION_TLS13)
+		return 18;
+	/* The outcome line may follow the answer by a moment. */
+	for (ret = 0; ret < 250 && !tu_proc_log_has(&self->daemon, "handshake ok"); ret++)
+		usleep(20000);
+	tu_proc_stop(&self->peer, SIGKILL);
+	tu_proc_stop(&self->daemon, SIGKILL);
+	return 0;
+}
+
+/* How many times @text is in the file @path. */
+static int file_count(const char *path, const char *text)
+{
+	static char buf[65536];
+	int fd, count = 0;
+	const char *at;
+	ssize_t n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	for (at = strstr(buf, text); at; at = strstr(at + 1, text))
+		count++;
+	return count;
+}
+
+/*
+ * Two network namespaces, each with its own ktlsd: ktlsd.ko hands each
+ * request to the daemon of the requester's namespace, so each daemon's
+ * log has its own side's request and not the other's, and the fixture's
+ * daemon (in this namespace) sees neither.
+ */
+TEST_F_TIMEOUT(ktlsd_upgrade, two_netns_each_own_daemon, 120)
+{
+	char sub[2][64], mine[64], theirs[64];
+	struct tu_proc side[2];	/* only for their daemons' logs */
+	int ready[2], go[2], i, err;
+	pid_t pid[2];
+	char c;
+
+	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+	for (i = 0; i < 2; i++) {
+		snprintf(sub[i], sizeof(sub[i]), "%.48s/netns%d", self->dir, i);
+		tu_proc_init(&side[i]);
+		snprintf(side[i].log, sizeof(side[i].log), "%.63s/ktlsd.log", sub[i]);
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i]) {
+			close(ready[0]);
+			close(go[1]);
+			_exit(netns_side(self, sub[i], ready[1], go[0]));
+		}
+	}
+	close(ready[1]);
+	close(go[0]);
+	/* Both daemons serve before either side asks. */
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(1, read(ready[0], &c, 1));
+	close(go[1]);
+	close(ready[0]);
+	for (i = 0; i < 2; i++) {
+		err = child_errno(pid[i], 90000);
+		EXPECT_EQ(0, err) TH_LOG("netns %d: failed at step %d (see netns_side())", i, err);
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(mine, sizeof(mine), "handshake ok uid=0 pid=%d ", (int)pid[i]);
+		snprintf(theirs, sizeof(theirs), " pid=%d ", (int)pid[!i]);
+		EXPECT_EQ(1, file_count(side[i].log, "handshake ")) TH_LOG("%s", side[i].log);
+		EXPECT_EQ(1, file_count(side[i].log, mine)) TH_LOG("%s: not \"%s\"", side[i].log,
+								     mine);
+		EXPECT_EQ(0, file_count(side[i].log, theirs)) TH_LOG("%s has \"%s\"", side[i].log,
+								       theirs);
+		EXPECT_EQ(1, file_count(side[i].log, " via=netlink role=client"));
+	}
+	EXPECT_EQ(0, file_count(self->daemon.log, "handshake "));
+	if (!_metadata->passed)
+		for (i = 0; i < 2; i++)
+			TU_LOG_DUMP(side[i].log);
 }
 
 /* ------------------------------------------------------------ many at once */
@@ -1027,7 +1059,7 @@ TEST_F_TIMEOUT(ktlsd_upgrade, thousand_concurrent_upgrades, 900)
 	size_t count = 2 * MANY_PAIRS, i, done = 0, ok = 0;
 	struct pair_state *ps = calloc(count, sizeof(*ps));
 	struct pollfd *pfd = calloc(count, sizeof(*pfd));
-	long long started = now_ms(), deadline = started + 800000;
+	long long started = tu_now_ms(), deadline = started + 800000;
 	struct ktlsd_counters c;
 	char buf[64], want[64];
 	ssize_t n;
@@ -1038,14 +1070,14 @@ TEST_F_TIMEOUT(ktlsd_upgrade, thousand_concurrent_upgrades, 900)
 	for (i = 0; i < MANY_PAIRS; i++) {
 		ASSERT_EQ(0, loopback_pair(self->listener, self->port, &ps[2 * i].fd,
 					   &ps[2 * i + 1].fd));
-		ASSERT_EQ(0, set_nonblocking(ps[2 * i].fd));
-		ASSERT_EQ(0, set_nonblocking(ps[2 * i + 1].fd));
+		ASSERT_EQ(0, tu_set_nonblocking(ps[2 * i].fd));
+		ASSERT_EQ(0, tu_set_nonblocking(ps[2 * i + 1].fd));
 		ret = upgrade_client(ps[2 * i].fd, TEST_HOST, 600000);
 		ASSERT_EQ(-EINPROGRESS, ret) TH_LOG("client %zu: %s", i, strerror(-ret));
 		ret = upgrade_server(ps[2 * i + 1].fd, "web", 600000);
 		ASSERT_EQ(-EINPROGRESS, ret) TH_LOG("server %zu: %s", i, strerror(-ret));
 	}
-	while (done < count && now_ms() < deadline) {
+	while (done < count && tu_now_ms() < deadline) {
 		/* No events asked: POLLERR is what completion raises. */
 		for (i = 0; i < count; i++)
 			pfd[i] = (struct pollfd){ .fd = ps[i].done ? -1 : ps[i].fd };
@@ -1062,7 +1094,7 @@ TEST_F_TIMEOUT(ktlsd_upgrade, thousand_concurrent_upgrades, 900)
 		}
 	}
 	fprintf(stderr, "# %zu upgrades through ktlsd.ko in %lld ms\n", done,
-		now_ms() - started);
+		tu_now_ms() - started);
 	EXPECT_EQ(count, done);
 	EXPECT_EQ(count, ok);
 	for (i = 0, n = 0; i < count && n < 10; i++)
@@ -1072,7 +1104,7 @@ TEST_F_TIMEOUT(ktlsd_upgrade, thousand_concurrent_upgrades, 900)
 	for (i = 0; i < MANY_PAIRS && ok == count; i++) {
 		snprintf(want, sizeof(want), "pair %zu", i);
 		ASSERT_EQ((ssize_t)strlen(want), write(ps[2 * i].fd, want, strlen(want)));
-		ASSERT_EQ(0, wait_fd(ps[2 * i + 1].fd, POLLIN, now_ms() + STEP_MS));
+		ASSERT_EQ(0, tu_wait_fd(ps[2 * i + 1].fd, POLLIN, tu_now_ms() + STEP_MS));
 		memset(buf, 0, sizeof(buf));
 		n = ktls_read(NULL, ps[2 * i + 1].fd, buf, sizeof(buf) - 1);
 		ASSERT_EQ((ssize_t)strlen(want), n);
