@@ -206,17 +206,23 @@ static void job_rearm(struct ktlsd_daemon *d, struct ktlsd_job *j)
  */
 static void job_escape(char *out, size_t size, const char *s)
 {
+	static const char hex[] = "0123456789abcdef";
 	size_t used = 0;
-	int n;
+	unsigned char c;
 
-	out[0] = 0;
+	/* By hand, not a snprintf() per byte: this runs for every field of every line. */
 	for (; s && *s && used + 5 < size; s++) {
-		if (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\')
-			n = snprintf(out + used, size - used, "%c", *s);
-		else
-			n = snprintf(out + used, size - used, "\\x%02x", (unsigned char)*s);
-		used += (size_t)n;
+		c = (unsigned char)*s;
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			out[used++] = (char)c;
+			continue;
+		}
+		out[used++] = '\\';
+		out[used++] = 'x';
+		out[used++] = hex[c >> 4];
+		out[used++] = hex[c & 15];
 	}
+	out[used] = 0;
 }
 
 static void job_peer_address(const struct ktlsd_job *j, char *out, size_t size)

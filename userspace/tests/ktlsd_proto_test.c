@@ -320,7 +320,8 @@ static void test_sockets_and_policy(void)
 	tap_ok(raw_request(b.mb_buf, len, tcp, 1, &info) == -EACCES &&
 	       strstr(info.detail, "private"),
 	       "an identity root may not use: EACCES (%s)", info.detail);
-	len = build_request(&b, KTLSD_ROLE_SERVER, NULL, "nosuch");
+	/* Its name reaches the log line escaped (checked there). */
+	len = build_request(&b, KTLSD_ROLE_SERVER, NULL, "no\"such\\\x01\xc3\xa9");
 	tap_ok(raw_request(b.mb_buf, len, tcp, 1, &info) == -ENOKEY,
 	       "an identity that does not exist: ENOKEY (%s)", info.detail);
 	len = build_request(&b, KTLSD_ROLE_SERVER, NULL, NULL);
@@ -437,6 +438,8 @@ static void test_idle_and_reload(void)
 	       "the broken reload is logged with its reason");
 	tap_ok(strstr(logbuf, "handshake failed uid=0") && strstr(logbuf, "errno=EACCES"),
 	       "refusals are logged with requester and errno");
+	tap_ok(strstr(logbuf, "identity=\"no\\x22such\\x5c\\x01\\xc3\\xa9\" ") != NULL,
+	       "a quote, a backslash, a control byte and UTF-8 in a logged field are escaped");
 	/* A good file takes effect (counted in the reloads). */
 	write_conf("");
 	kill(daemon_pid, SIGHUP);
@@ -649,7 +652,7 @@ out:
 int main(void)
 {
 
-	tap_plan(12 + 6 + 3 + 5 + 4 + 3 + 2 + 3 + 1 + 3 + 1);
+	tap_plan(12 + 6 + 3 + 5 + 4 + 3 + 2 + 3 + 1 + 3 + 1 + 1);
 	signal(SIGPIPE, SIG_IGN);
 	if (!mkdtemp(dir))
 		return 1;
