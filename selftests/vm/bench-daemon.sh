@@ -10,15 +10,15 @@
 # script is the command inside the guest (--in-vm).
 #
 # Environment:
-#   BENCH_CONNS     connections per rate measurement (default 100)
-#   BENCH_ROUNDS    rounds, each measuring both paths pinned and unpinned (5)
+#   BENCH_CONNS     connections per rate measurement (default 80)
+#   BENCH_ROUNDS    rounds, each measuring both paths pinned and unpinned (9)
 #   BENCH_INFLIGHT  connections upgrading at once (16)
 #   BENCH_WARMUP    warm-up connections per path (16)
 #   BENCH_PARKED    handshakes parked for the memory figure (10000)
 #   BENCH_KERNEL    the kernel to boot (default 6.12)
 #   VM_*            as run-vm.sh takes them; here VM_MEMORY defaults to
 #                   2048 (ten thousand parked connections) and VM_TIMEOUT
-#                   to 1200 (about 3 minutes on an idle host, 3x on a busy one)
+#                   to 1200 (about 4 minutes on an idle host, 3x on a busy one)
 #
 # Exit status: daemon_bench's (0 whether or not the targets are met), or
 # run-vm.sh's (124 timeout, 125 bed failure).

@@ -42,13 +42,14 @@
  * memory (sockets, epoll entries) is not in VmRSS; the system's Slab
  * growth is printed beside it for scale.
  *
- * Environment: BENCH_CONNS (default 100), BENCH_ROUNDS (5), BENCH_INFLIGHT
+ * Environment: BENCH_CONNS (default 80), BENCH_ROUNDS (9), BENCH_INFLIGHT
  * (16), BENCH_WARMUP (16 connections per path), BENCH_PARKED (10000),
  * KTLSD_BIN (default: ../bin/ktlsd next to this program). The defaults
- * keep make bench-daemon, VM boot included, near three minutes under
+ * keep make bench-daemon, VM boot included, near four minutes under
  * emulation on an idle 2-core host (three times that on a busy one); as in
  * bulk_bench, many short rounds beat a few long ones, because the
- * emulator's speed swings with the host's load.
+ * emulator's speed swings with the host's load: single rounds of the
+ * pinned ratio spread over 15 to 20 points, so the median wants nine.
  *
  * Exits 0 whether or not the targets are met (it is a benchmark); non-zero
  * when something failed: an upgrade, a record, the daemon.
@@ -137,8 +138,8 @@ static const struct option_spec {
 	size_t os_offset;
 	unsigned long os_default, os_min, os_max;
 } option_specs[] = {
-	{ "BENCH_CONNS", offsetof(struct options, op_conns), 100, 1, 100000 },
-	{ "BENCH_ROUNDS", offsetof(struct options, op_rounds), 5, 1, MAX_ROUNDS },
+	{ "BENCH_CONNS", offsetof(struct options, op_conns), 80, 1, 100000 },
+	{ "BENCH_ROUNDS", offsetof(struct options, op_rounds), 9, 1, MAX_ROUNDS },
 	{ "BENCH_INFLIGHT", offsetof(struct options, op_inflight), 16, 1, MAX_INFLIGHT },
 	{ "BENCH_WARMUP", offsetof(struct options, op_warmup), 16, 0, 100000 },
 	{ "BENCH_PARKED", offsetof(struct options, op_parked), 10000, 1, 100000 },
@@ -171,6 +172,7 @@ struct rate_sample {
 	double rs_cpu_ms;		/* per connection: this process and ktlsd */
 	double rs_daemon_cpu_ms;	/* of which ktlsd */
 	double rs_cpus;			/* CPU time over wall time */
+	double rs_switches;		/* per connection: both processes' context switches */
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -610,6 +612,33 @@ static uint64_t daemon_cpu_ns(void)
 	return (user + sys) * NSEC_PER_SEC / (uint64_t)sysconf(_SC_CLK_TCK);
 }
 
+/*
+ * Context switches of @pid (0: this process), voluntary and not, from
+ * /proc/PID/status. Under emulation a switch between processes costs
+ * about as much as a few hundred syscalls, so they explain much of what
+ * the daemon path costs beyond its syscalls.
+ */
+static unsigned long long switches(pid_t pid)
+{
+	unsigned long long total = 0, n;
+	char path[64], line[256];
+	FILE *f;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/status");
+	f = fopen(path, "re");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %llu", &n) == 1 ||
+		    sscanf(line, "nonvoluntary_ctxt_switches: %llu", &n) == 1)
+			total += n;
+	fclose(f);
+	return total;
+}
+
 static uint64_t self_cpu_ns(void)
 {
 	struct rusage ru;
@@ -792,11 +821,13 @@ static void rate_measure(enum path path, unsigned long count, unsigned long infl
 	int *owner_ret[2 * MAX_INFLIGHT];
 	unsigned long started = 0, done = 0, i;
 	uint64_t t0, t1, cpu0, cpu1, dcpu0, dcpu1;
+	unsigned long long sw0, sw1;
 	struct sockaddr_in addr;
 	int listener, timeout, left, end;
 	nfds_t n, k;
 
 	listener = listener_open((int)inflight * 2, &addr);
+	sw0 = switches(0) + switches(bench.b_daemon);
 	cpu0 = self_cpu_ns();
 	dcpu0 = daemon_cpu_ns();
 	t0 = now_ns();
@@ -841,7 +872,9 @@ static void rate_measure(enum path path, unsigned long count, unsigned long infl
 	t1 = now_ns();
 	cpu1 = self_cpu_ns();
 	dcpu1 = daemon_cpu_ns();
+	sw1 = switches(0) + switches(bench.b_daemon);
 	close(listener);
+	out->rs_switches = (double)(sw1 - sw0) / (double)count;
 	out->rs_upgrades_per_s = 2.0 * (double)count * NSEC_PER_SEC / (double)(t1 - t0);
 	out->rs_daemon_cpu_ms = (double)(dcpu1 - dcpu0) / 1e6 / (double)count;
 	out->rs_cpu_ms = (double)(cpu1 - cpu0) / 1e6 / (double)count + out->rs_daemon_cpu_ms;
@@ -887,10 +920,11 @@ static void rate_print_row(unsigned long round, enum placement where,
 	const struct rate_sample *a = &r->rr_samples[round][PATH_IN_PROCESS];
 	const struct rate_sample *b = &r->rr_samples[round][PATH_DAEMON];
 
-	printf("%5lu  %-9s %9.1f %9.1f %6.1f%% %9.1f %9.1f %9.1f %6.2f %6.2f\n", round + 1,
+	printf("%5lu  %-9s %9.1f %9.1f %6.1f%% %9.1f %9.1f %9.1f %6.2f %6.2f %5.1f %5.1f\n",
+	       round + 1,
 	       placement_names[where], a->rs_upgrades_per_s, b->rs_upgrades_per_s,
 	       100 * r->rr_ratio[round], a->rs_cpu_ms, b->rs_cpu_ms - b->rs_daemon_cpu_ms,
-	       b->rs_daemon_cpu_ms, a->rs_cpus, b->rs_cpus);
+	       b->rs_daemon_cpu_ms, a->rs_cpus, b->rs_cpus, a->rs_switches, b->rs_switches);
 }
 
 /*
@@ -918,10 +952,10 @@ static void rate_run(const struct options *o, struct rate_results results[PLACE_
 	for (path = 0; o->op_warmup && path < PATH_COUNT; path++)
 		rate_measure((enum path)path, o->op_warmup, o->op_inflight, &warm);
 
-	printf("\n%5s  %-9s %9s %9s %7s %9s %9s %9s %6s %6s\n", "", "", "upgr/s", "upgr/s",
-	       "B/A", "A cpu", "B cpu", "B cpu", "A", "B");
-	printf("%5s  %-9s %9s %9s %7s %9s %9s %9s %6s %6s\n", "round", "placement", "A",
-	       "B", "", "ms/conn", "bench", "ktlsd", "CPUs", "CPUs");
+	printf("\n%5s  %-9s %9s %9s %7s %9s %9s %9s %6s %6s %5s %5s\n", "", "", "upgr/s",
+	       "upgr/s", "B/A", "A cpu", "B cpu", "B cpu", "A", "B", "A", "B");
+	printf("%5s  %-9s %9s %9s %7s %9s %9s %9s %6s %6s %5s %5s\n", "round", "placement", "A",
+	       "B", "", "ms/conn", "bench", "ktlsd", "CPUs", "CPUs", "cs", "cs");
 	for (round = 0; round < o->op_rounds; round++) {
 		for (where = 0; where < PLACE_COUNT; where++) {
 			place((enum placement)where);
@@ -937,7 +971,8 @@ static void rate_run(const struct options *o, struct rate_results results[PLACE_
 	}
 	place(PLACE_UNPINNED);
 	printf("(upgr/s counts both ends of each connection; CPU is user + system per connection,\n"
-	       " in clock ticks; CPUs: CPU time over wall time, above 1.00 when processes overlapped)\n");
+	       " in clock ticks; CPUs: CPU time over wall time, above 1.00 when processes overlapped;\n"
+	       " cs: context switches per connection, both processes)\n");
 }
 
 /*
