@@ -428,6 +428,32 @@ struct ktlsd_req *ktlsd_req_accept_next(struct ktlsd_net *kn, u32 portid,
 	return NULL;
 }
 
+/* The first request on @list that @match()es @key, with a reference; under kn_lock. */
+static struct ktlsd_req *ktlsd_req_get_locked(struct list_head *list,
+					      bool (*match)(const struct ktlsd_req *req, u64 key),
+					      u64 key)
+{
+	struct ktlsd_req *req;
+
+	list_for_each_entry(req, list, kr_list) {
+		if (match(req, key)) {
+			refcount_inc(&req->kr_ref);
+			return req;
+		}
+	}
+	return NULL;
+}
+
+static bool ktlsd_req_is_port(const struct ktlsd_req *req, u64 portid)
+{
+	return req->kr_daemon_portid == portid;
+}
+
+static bool ktlsd_req_is_id(const struct ktlsd_req *req, u64 id)
+{
+	return req->kr_info.ki_id == id;
+}
+
 /* The first request @portid accepted and has not answered, with a reference. */
 static struct ktlsd_req *ktlsd_req_find_accepted_by(struct ktlsd_net *kn,
 						    u32 portid)
@@ -435,15 +461,9 @@ static struct ktlsd_req *ktlsd_req_find_accepted_by(struct ktlsd_net *kn,
 	struct ktlsd_req *req;
 
 	spin_lock(&kn->kn_lock);
-	list_for_each_entry(req, &kn->kn_accepted, kr_list) {
-		if (req->kr_daemon_portid != portid)
-			continue;
-		refcount_inc(&req->kr_ref);
-		spin_unlock(&kn->kn_lock);
-		return req;
-	}
+	req = ktlsd_req_get_locked(&kn->kn_accepted, ktlsd_req_is_port, portid);
 	spin_unlock(&kn->kn_lock);
-	return NULL;
+	return req;
 }
 
 /**
@@ -475,22 +495,14 @@ void ktlsd_req_abort_port(struct ktlsd_net *kn, u32 portid)
  */
 struct ktlsd_req *ktlsd_req_find_pending(struct ktlsd_net *kn, u64 id)
 {
-	struct list_head *lists[] = { &kn->kn_accepted, &kn->kn_queued };
 	struct ktlsd_req *req;
-	unsigned int i;
 
 	spin_lock(&kn->kn_lock);
-	for (i = 0; i < ARRAY_SIZE(lists); i++) {
-		list_for_each_entry(req, lists[i], kr_list) {
-			if (req->kr_info.ki_id != id)
-				continue;
-			refcount_inc(&req->kr_ref);
-			spin_unlock(&kn->kn_lock);
-			return req;
-		}
-	}
+	req = ktlsd_req_get_locked(&kn->kn_accepted, ktlsd_req_is_id, id);
+	if (!req)
+		req = ktlsd_req_get_locked(&kn->kn_queued, ktlsd_req_is_id, id);
 	spin_unlock(&kn->kn_lock);
-	return NULL;
+	return req;
 }
 
 static int ktlsd_upgrade_check(const struct ktlsd_upgrade *ku)
