@@ -846,6 +846,71 @@ TEST_F_TIMEOUT(ktlsd_upgrade, lib_no_module_is_enoent, 90)
 	ASSERT_EQ(0, load_module(self, why, sizeof(why))) TH_LOG("%s", why);
 }
 
+/*
+ * Both ends of a loopback pair upgraded through the module by this
+ * process: the server end from the event loop form, the client end
+ * blocking. Their details must come back either way.
+ */
+static void lib_upgrade_pair(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(ktlsd_upgrade) *self)
+{
+	struct ktls_upgrade_opts client = module_opts(KTLS_ROLE_CLIENT, TEST_HOST, NULL, STEP_MS);
+	struct ktls_upgrade_opts server = module_opts(KTLS_ROLE_SERVER, NULL, "web", STEP_MS);
+	const struct ktls_upgrade_info *sinfo;
+	struct ktls_upgrade_info info;
+	struct ktls_upgrade *up = NULL;
+	struct pollfd pfd;
+	int ret;
+
+	ASSERT_EQ(0, loopback_pair(self->listener, self->port, &self->sock, &self->other));
+	ASSERT_EQ(0, tu_set_nonblocking(self->other));
+	ret = ktls_upgrade_start(self->other, &server, &up);
+	ASSERT_EQ(0, ret) TH_LOG("ktls_upgrade_start: %s", strerror(-ret));
+	ret = ktls_upgrade(self->sock, &client, &info);
+	EXPECT_EQ(0, ret) TH_LOG("ktls_upgrade: %s (%.200s)", strerror(-ret), info.detail);
+	EXPECT_EQ(KTLS_VERSION_TLS13, info.version);
+	EXPECT_NE(0, info.cipher[0]);
+	EXPECT_NE(NULL, strstr(info.peer_subject, "CN=" TEST_HOST))
+		TH_LOG("peer_subject \"%.200s\"", info.peer_subject);
+	do {
+		pfd.fd = ktls_upgrade_poll_fd(up, &pfd.events);
+		ASSERT_LE(0, poll(&pfd, 1, ktls_upgrade_timeout(up)));
+		ret = ktls_upgrade_continue(up);
+	} while (ret == -EINPROGRESS);
+	sinfo = ktls_upgrade_get_info(up);
+	EXPECT_EQ(0, ret) TH_LOG("server end: %s (%.200s)", strerror(-ret), sinfo->detail);
+	EXPECT_EQ(KTLS_VERSION_TLS13, sinfo->version);
+	EXPECT_EQ(0, strcmp(info.cipher, sinfo->cipher));
+	ktls_upgrade_free(up);
+	check_ktls(_metadata, self->sock);
+	check_ktls(_metadata, self->other);
+	close(self->sock);
+	close(self->other);
+	self->sock = self->other = -1;
+}
+
+/*
+ * The library remembers the module family's id; a reload gives the family
+ * a new one, and the details must still come back after it.
+ */
+TEST_F_TIMEOUT(ktlsd_upgrade, lib_details_after_module_reload, 180)
+{
+	char why[512];
+	int ret;
+
+	if (!self->loaded)
+		SKIP(return, "ktlsd.ko was loaded before this program: not reloading it");
+	lib_upgrade_pair(_metadata, self);
+	tu_proc_stop(&self->daemon, SIGKILL);
+	ret = tu_module_unload("ktlsd", 10000);
+	ASSERT_EQ(0, ret) TH_LOG("delete_module: %s", strerror(-ret));
+	self->loaded = 0;
+	ASSERT_EQ(0, load_module(self, why, sizeof(why))) TH_LOG("%s", why);
+	ret = start_daemon(self);
+	ASSERT_EQ(0, ret) TH_LOG("ktlsd: %s", strerror(-ret));
+	lib_upgrade_pair(_metadata, self);
+}
+
 /* ktls_upgrade() in a child that is nobody: the info comes back over @pipe_fd. */
 static pid_t lib_upgrade_in_child(int fd, const struct ktls_upgrade_opts *opts, uid_t uid,
 				  int pipe_fd)

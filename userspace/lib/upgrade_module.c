@@ -287,13 +287,17 @@ static int module_match_request(const void *payload, size_t len, void *arg)
 	return 0;
 }
 
-void ktls_module_result(int fd, struct ktls_upgrade_info *info)
+/*
+ * The family's id, resolved once per process: a module reload gives the
+ * family a new one, so a lookup that finds nothing under the remembered id
+ * resolves it again and asks once more. Asking a family that took over
+ * the old id is harmless: a dump is a read, and no answer of another
+ * family matches the socket's cookie.
+ */
+static uint16_t module_family_cached;
+
+static uint16_t module_family_resolve(struct module_nl *nl)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct timeval tv = { .tv_sec = MODULE_NL_TIMEOUT_MS / 1000,
-			      .tv_usec = MODULE_NL_TIMEOUT_MS % 1000 * 1000 };
-	struct ktls_upgrade_info found = { 0 };
-	struct module_match mm = { .mm_info = &found };
 	struct {
 		struct nlattr na;
 		char name[sizeof(KTLSD_FAMILY_NAME)];
@@ -302,10 +306,36 @@ void ktls_module_result(int fd, struct ktls_upgrade_info *info)
 			.nla_type = CTRL_ATTR_FAMILY_NAME },
 		.name = KTLSD_FAMILY_NAME,
 	};
+	uint16_t id = 0;
+
+	if (module_nl_send(nl, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, &family,
+			   NLA_ALIGN(sizeof(family))) ||
+	    module_nl_read(nl, module_family_id, &id))
+		return 0;
+	__atomic_store_n(&module_family_cached, id, __ATOMIC_RELAXED);
+	return id;
+}
+
+/* The module's recent completions, searched for @mm's socket: 0 when found. */
+static int module_find(struct module_nl *nl, uint16_t id, struct module_match *mm)
+{
+	mm->mm_found = 0;
+	mm->mm_id = 0;
+	return !id || module_nl_send(nl, id, NLM_F_DUMP, KTLSD_CMD_REQUEST_GET, NULL, 0) ||
+	       module_nl_read(nl, module_match_request, mm) || !mm->mm_found;
+}
+
+void ktls_module_result(int fd, struct ktls_upgrade_info *info)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = MODULE_NL_TIMEOUT_MS / 1000,
+			      .tv_usec = MODULE_NL_TIMEOUT_MS % 1000 * 1000 };
+	struct ktls_upgrade_info found = { 0 };
+	struct module_match mm = { .mm_info = &found };
 	socklen_t len = sizeof(mm.mm_cookie);
 	int status = info->status;
 	struct module_nl *nl;
-	uint16_t id = 0;
+	uint16_t id;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &mm.mm_cookie, &len))
 		return;
@@ -316,12 +346,11 @@ void ktls_module_result(int fd, struct ktls_upgrade_info *info)
 	if (nl->mn_fd < 0)
 		goto out_free;
 	if (setsockopt(nl->mn_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    connect(nl->mn_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    module_nl_send(nl, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, &family,
-			   NLA_ALIGN(sizeof(family))) ||
-	    module_nl_read(nl, module_family_id, &id) || !id ||
-	    module_nl_send(nl, id, NLM_F_DUMP, KTLSD_CMD_REQUEST_GET, NULL, 0) ||
-	    module_nl_read(nl, module_match_request, &mm) || !mm.mm_found)
+	    connect(nl->mn_fd, (struct sockaddr *)&sa, sizeof(sa)))
+		goto out_close;
+	id = __atomic_load_n(&module_family_cached, __ATOMIC_RELAXED);
+	if (module_find(nl, id, &mm) &&
+	    module_find(nl, module_family_resolve(nl), &mm))
 		goto out_close;
 	/* The status is the one the socket itself reported; the rest is the daemon's word. */
 	*info = found;
