@@ -938,40 +938,50 @@ static int echo_through(struct tu_proc *pp, size_t len, long long deadline,
 	return 0;
 }
 
-TEST_F_TIMEOUT(no_tls_module, tools_report_ktls_off, 90)
+/*
+ * ktls-server --once --echo, then ktls-client at it (with --require-ktls
+ * when @require), stdout piped back here.
+ */
+static void tools_start(struct __test_metadata *_metadata, FIXTURE_DATA(no_tls_module) *self,
+			int require)
 {
-	char server_bin[PATH_MAX], client_bin[PATH_MAX], port_arg[16], why[160];
-	char log[4096];
-	int port, ret;
+	char server_bin[PATH_MAX], client_bin[PATH_MAX], port_arg[16];
+	char *const server_argv[] = {
+		server_bin, "--cert", self->pki.tp_cert, "--key", self->pki.tp_key,
+		"--once", "--echo", "0", NULL,
+	};
+	char *const client_argv[] = {
+		client_bin, "--ca", self->pki.tp_ca, TEST_HOST_NAME, port_arg, NULL,
+	};
+	char *const client_require_argv[] = {
+		client_bin, "--require-ktls", "--ca", self->pki.tp_ca, TEST_HOST_NAME,
+		port_arg, NULL,
+	};
+	int port;
 
-	if (self->tls_present)
-		SKIP(return, TLS_PRESENT_REASON);
 	ASSERT_EQ(0, tu_tool_path("ktls-server", server_bin, sizeof(server_bin)))
 		TH_LOG("ktls-server not found: build it (make) or set KTLS_BIN");
 	ASSERT_EQ(0, tu_tool_path("ktls-client", client_bin, sizeof(client_bin)))
 		TH_LOG("ktls-client not found: build it (make) or set KTLS_BIN");
-	pattern_init(&pattern_to_peer, 0x70);
-
-	{
-		char *const argv[] = {
-			server_bin, "--cert", self->pki.tp_cert, "--key", self->pki.tp_key,
-			"--once", "--echo", "0", NULL,
-		};
-
-		ASSERT_EQ(0, tu_proc_start(&self->server, self->pki.tp_dir, "ktls-server", argv,
-					   TU_PROC_NONBLOCK));
-	}
+	ASSERT_EQ(0, tu_proc_start(&self->server, self->pki.tp_dir, "ktls-server", server_argv,
+				   TU_PROC_NONBLOCK));
 	port = wait_listening_port(&self->server, STEP_TIMEOUT_MS);
 	ASSERT_LT(0, port) TH_LOG("ktls-server did not listen: %s", strerror(-port));
 	snprintf(port_arg, sizeof(port_arg), "%d", port);
-	{
-		char *const argv[] = {
-			client_bin, "--ca", self->pki.tp_ca, TEST_HOST_NAME, port_arg, NULL,
-		};
+	ASSERT_EQ(0, tu_proc_start(&self->client, self->pki.tp_dir, "ktls-client",
+				   require ? client_require_argv : client_argv,
+				   TU_PROC_NONBLOCK | TU_PROC_PIPE_OUT));
+}
 
-		ASSERT_EQ(0, tu_proc_start(&self->client, self->pki.tp_dir, "ktls-client", argv,
-					   TU_PROC_NONBLOCK | TU_PROC_PIPE_OUT));
-	}
+TEST_F_TIMEOUT(no_tls_module, tools_report_ktls_off, 90)
+{
+	char log[4096], why[160];
+	int ret;
+
+	if (self->tls_present)
+		SKIP(return, TLS_PRESENT_REASON);
+	pattern_init(&pattern_to_peer, 0x70);
+	tools_start(_metadata, self, 0);
 
 	/* The tools fall back to records in userspace: data still flows. */
 	ret = echo_through(&self->client, SMALL_SIZE, tu_now_ms() + TRANSFER_TIMEOUT_MS,
@@ -996,35 +1006,11 @@ TEST_F_TIMEOUT(no_tls_module, tools_report_ktls_off, 90)
  */
 TEST_F_TIMEOUT(no_tls_module, tools_require_ktls_close, 90)
 {
-	char server_bin[PATH_MAX], client_bin[PATH_MAX], port_arg[16];
 	char log[4096];
-	int port;
 
 	if (self->tls_present)
 		SKIP(return, TLS_PRESENT_REASON);
-	ASSERT_EQ(0, tu_tool_path("ktls-server", server_bin, sizeof(server_bin)));
-	ASSERT_EQ(0, tu_tool_path("ktls-client", client_bin, sizeof(client_bin)));
-	{
-		char *const argv[] = {
-			server_bin, "--cert", self->pki.tp_cert, "--key", self->pki.tp_key,
-			"--once", "--echo", "0", NULL,
-		};
-
-		ASSERT_EQ(0, tu_proc_start(&self->server, self->pki.tp_dir, "ktls-server", argv,
-					   TU_PROC_NONBLOCK));
-	}
-	port = wait_listening_port(&self->server, STEP_TIMEOUT_MS);
-	ASSERT_LT(0, port) TH_LOG("ktls-server did not listen: %s", strerror(-port));
-	snprintf(port_arg, sizeof(port_arg), "%d", port);
-	{
-		char *const argv[] = {
-			client_bin, "--require-ktls", "--ca", self->pki.tp_ca, TEST_HOST_NAME,
-			port_arg, NULL,
-		};
-
-		ASSERT_EQ(0, tu_proc_start(&self->client, self->pki.tp_dir, "ktls-client", argv,
-					   TU_PROC_NONBLOCK | TU_PROC_PIPE_OUT));
-	}
+	tools_start(_metadata, self, 1);
 	EXPECT_EQ(1, tu_proc_wait(&self->client, STEP_TIMEOUT_MS));
 	tu_proc_wait(&self->server, STEP_TIMEOUT_MS);
 	slurp(self->client.log, log, sizeof(log));
