@@ -18,7 +18,7 @@
 #   BENCH_KERNEL    the kernel to boot (default 6.12)
 #   VM_*            as run-vm.sh takes them; here VM_MEMORY defaults to
 #                   2048 (ten thousand parked connections) and VM_TIMEOUT
-#                   to 1200 (about 4 minutes on an idle host, 3x on a busy one)
+#                   to 1200 (about 2.5 minutes on an idle host, 3x on a busy one)
 #
 # Exit status: daemon_bench's (0 whether or not the targets are met), or
 # run-vm.sh's (124 timeout, 125 bed failure).

@@ -45,7 +45,7 @@
  * Environment: BENCH_CONNS (default 80), BENCH_ROUNDS (9), BENCH_INFLIGHT
  * (16), BENCH_WARMUP (16 connections per path), BENCH_PARKED (10000),
  * KTLSD_BIN (default: ../bin/ktlsd next to this program). The defaults
- * keep make bench-daemon, VM boot included, near four minutes under
+ * keep make bench-daemon, VM boot included, near two and a half minutes under
  * emulation on an idle 2-core host (three times that on a busy one); as in
  * bulk_bench, many short rounds beat a few long ones, because the
  * emulator's speed swings with the host's load: single rounds of the
