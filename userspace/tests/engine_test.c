@@ -408,10 +408,32 @@ static void test_tampering(void)
 	pair_free(&p);
 }
 
+/*
+ * Rewrites the server's ALPN answer in EncryptedExtensions: *@arg 0 names
+ * "h3" instead of "h2", 1 shortens the name so a byte is left over.
+ */
+static void alpn_lie(void *arg, uint8_t *msg, size_t len)
+{
+	size_t off;
+
+	if (msg[0] != KTLS_HS_ENCRYPTED_EXTENSIONS)
+		return;
+	for (off = 4 + 2; off + 4 <= len; off += 4 + ((size_t)msg[off + 2] << 8 | msg[off + 3])) {
+		if (msg[off] != 0 || msg[off + 1] != KTLS_EXT_ALPN || off + 9 > len)
+			continue;
+		if (*(int *)arg)
+			msg[off + 6] = 1;
+		else
+			msg[off + 8] = '3';
+		return;
+	}
+}
+
 static void test_negotiation_failures(void)
 {
 	struct ktls_config *ccfg, *scfg;
 	struct pair p;
+	int lie;
 
 	ccfg = config(NULL, "ca.pem");
 	scfg = config("p256", NULL);
@@ -454,6 +476,27 @@ static void test_negotiation_failures(void)
 	       !strcmp(ktls_get_server_name(p.s), "localhost"),
 	       "ALPN h2 and SNI seen by both sides");
 	pair_free(&p);
+
+	for (lie = 0; lie < 2; lie++) {
+		ccfg = config(NULL, "ca.pem");
+		scfg = config("p256", NULL);
+		ktls_config_set_alpn(ccfg, "h2");
+		ktls_config_set_alpn(scfg, "h2");
+		pair_init(&p, ccfg, scfg);
+		p.shooks.outgoing = alpn_lie;
+		p.shooks.arg = &lie;
+		ktls_conn_set_test_hooks(p.s, &p.shooks);
+		handshake(&p, 0);
+		if (lie)
+			tap_ok(p.cret == KTLS_ALERT_DECODE_ERROR && !ktls_get_alpn(p.c),
+			       "an ALPN answer with a byte left over: decode_error (%s)",
+			       ktls_get_error_detail(p.c));
+		else
+			tap_ok(p.cret == KTLS_ALERT_ILLEGAL_PARAMETER && !ktls_get_alpn(p.c),
+			       "an ALPN answer not offered: illegal_parameter (%s)",
+			       ktls_get_error_detail(p.c));
+		pair_free(&p);
+	}
 }
 
 /* ktls_conn_set_alpn() and ktls_conn_set_verify() win over the shared config. */
@@ -658,7 +701,7 @@ static void test_post_handshake(void)
 
 int main(void)
 {
-	tap_plan(36 + 5 + 2 + 3 + 3 + 4 + 4 + 2 + 3 + 3 + 7 + 3);
+	tap_plan(36 + 5 + 2 + 3 + 3 + 4 + 4 + 2 + 3 + 3 + 7 + 3 + 2);
 	if (make_certs()) {
 		tap_diag("cannot make certificates in %s", dir);
 		return 1;

@@ -400,7 +400,7 @@ static size_t hello_ext(const uint8_t *msg, size_t len, uint16_t type)
 
 enum lie {
 	LIE_SUITE, LIE_COMPRESSION, LIE_NO_EMS, LIE_SKE_SIGNATURE, LIE_FINISHED, LIE_SENTINEL,
-	LIE_SERVER_NO_EMS,
+	LIE_SERVER_NO_EMS, LIE_ALPN_NAME, LIE_ALPN_FORMAT,
 };
 
 static void lie(void *arg, uint8_t *msg, size_t len)
@@ -434,6 +434,16 @@ static void lie(void *arg, uint8_t *msg, size_t len)
 			msg[ext + 4] += 4;
 		}
 		break;
+	case LIE_ALPN_NAME:	/* "h2" answered as "h3" */
+	case LIE_ALPN_FORMAT:	/* "h2" answered as "h" and a byte left over */
+		if (msg[0] == KTLS_HS_SERVER_HELLO && (ext = hello_ext(msg, len, KTLS_EXT_ALPN)) &&
+		    ext + 9 <= len) {
+			if (what == LIE_ALPN_NAME)
+				msg[ext + 8] = '3';
+			else
+				msg[ext + 6] = 1;
+		}
+		break;
 	case LIE_SKE_SIGNATURE:
 		if (msg[0] == KTLS_HS_SERVER_KEY_EXCHANGE)
 			msg[len - 1] ^= 1;
@@ -465,6 +475,8 @@ static void test_lies(void)
 		{ LIE_COMPRESSION, 1, KTLS_ALERT_ILLEGAL_PARAMETER, "server picks compression" },
 		{ LIE_NO_EMS, 0, KTLS_ALERT_HANDSHAKE_FAILURE, "client without EMS" },
 		{ LIE_SERVER_NO_EMS, 1, KTLS_ALERT_HANDSHAKE_FAILURE, "server without EMS" },
+		{ LIE_ALPN_NAME, 1, KTLS_ALERT_ILLEGAL_PARAMETER, "server answers ALPN not offered" },
+		{ LIE_ALPN_FORMAT, 1, KTLS_ALERT_DECODE_ERROR, "ALPN answer with a byte left over" },
 		{ LIE_SKE_SIGNATURE, 1, KTLS_ALERT_DECRYPT_ERROR,
 		  "ServerKeyExchange with a bad signature" },
 		{ LIE_FINISHED, 0, KTLS_ALERT_DECRYPT_ERROR, "client Finished tampered" },
@@ -472,7 +484,7 @@ static void test_lies(void)
 		{ LIE_SENTINEL, 1, KTLS_ALERT_ILLEGAL_PARAMETER,
 		  "1.2 ServerHello with the downgrade sentinel to a 1.3 client" },
 	};
-	struct ktls_config *ccfg;
+	struct ktls_config *ccfg, *scfg;
 	struct pair p;
 	size_t i;
 
@@ -483,7 +495,12 @@ static void test_lies(void)
 		ccfg = config(NULL, KTLS_VERSION_TLS12, KTLS_VERSION_TLS13);
 		ktls_config_set_ciphers(ccfg, "TLS_AES_128_GCM_SHA256,"
 					"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
-		pair_init(&p, ccfg, config("p256", KTLS_VERSION_TLS12, KTLS_VERSION_TLS12));
+		scfg = config("p256", KTLS_VERSION_TLS12, KTLS_VERSION_TLS12);
+		if (what == LIE_ALPN_NAME || what == LIE_ALPN_FORMAT) {
+			ktls_config_set_alpn(ccfg, "h2");
+			ktls_config_set_alpn(scfg, "h2");
+		}
+		pair_init(&p, ccfg, scfg);
 		if (cases[i].by_server) {
 			p.shooks.arg = &what;
 			p.shooks.outgoing = lie;
@@ -672,7 +689,7 @@ int main(void)
 	size_t len;
 	uint8_t *want;
 
-	tap_plan(24 + 18 * 4 + 12 + 3 + 4 + 4 + 8 + 2 + 4 + 4 + 1);
+	tap_plan(24 + 18 * 4 + 12 + 3 + 4 + 4 + 8 + 2 + 4 + 4 + 1 + 2);
 	kc_init();
 	if (make_certs()) {
 		tap_diag("cannot make certificates in %s", dir);
