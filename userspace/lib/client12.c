@@ -18,7 +18,7 @@ static int client12_server_hello_ext(struct ktls_conn *conn, void *ctx, uint16_t
 				     struct ktls_reader *body)
 {
 	struct server_hello12 *sh = ctx;
-	struct ktls_reader list, name;
+	struct ktls_reader list;
 	uint8_t format;
 	int uncompressed = 0;
 
@@ -46,18 +46,7 @@ static int client12_server_hello_ext(struct ktls_conn *conn, void *ctx, uint16_t
 	case KTLS_EXT_ALPN:
 		if (!conn->cn_alpn_list_len)
 			break;
-		if (ktls_read_block(body, 2, 2, &list) || ktls_read_block(&list, 1, 1, &name) ||
-		    ktls_read_end(&list))
-			return ktls_fail(conn, KTLS_ALERT_DECODE_ERROR, "malformed ALPN answer");
-		if (!ktls_alpn_contains(conn->cn_alpn_list, conn->cn_alpn_list_len, name.pos,
-					ktls_reader_left(&name)))
-			return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
-					 "server selected a protocol we did not offer");
-		conn->cn_alpn = strndup((const char *)name.pos, ktls_reader_left(&name));
-		if (!conn->cn_alpn)
-			return KTLS_ERROR_NO_MEMORY;
-		name.pos = name.end;
-		return 0;
+		return ktls_alpn_take_answer(conn, body);
 	case KTLS_EXT_SERVER_NAME:
 		if (!conn->cn_server_name || ktls_is_ip_literal(conn->cn_server_name))
 			break;

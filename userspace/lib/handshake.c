@@ -300,6 +300,55 @@ int ktls_verify_peer_chain(struct ktls_conn *conn)
 	return 0;
 }
 
+/* A fresh chain for the peer's Certificate, both versions: kc_chain_add_der() fills it. */
+int ktls_peer_chain_begin(struct ktls_conn *conn)
+{
+	kc_chain_free(conn->cn_peer_chain);
+	conn->cn_peer_chain = kc_chain_new();
+	return conn->cn_peer_chain ? 0 : KTLS_ERROR_NO_MEMORY;
+}
+
+/*
+ * The peer's Certificate of @count entries, read whole: into the
+ * transcript, then either noted as empty (the caller's policy decides
+ * whether that may be) or its subject kept and the chain verified.
+ */
+int ktls_peer_chain_end(struct ktls_conn *conn, const uint8_t *msg, size_t len, size_t count)
+{
+	int ret = ktls_transcript_add(conn, msg, len);
+
+	if (ret)
+		return ret;
+	if (!count) {
+		kc_chain_free(conn->cn_peer_chain);
+		conn->cn_peer_chain = NULL;
+		conn->cn_peer_sent_empty_cert = 1;
+		return 0;
+	}
+	kc_chain_subject(conn->cn_peer_chain, conn->cn_peer_subject,
+			 sizeof(conn->cn_peer_subject));
+	return ktls_verify_peer_chain(conn);
+}
+
+/*
+ * The server's ALPN answer (EncryptedExtensions in 1.3, ServerHello in
+ * 1.2), to a list we sent: exactly one name, and one we offered.
+ */
+int ktls_alpn_take_answer(struct ktls_conn *conn, struct ktls_reader *body)
+{
+	struct ktls_reader list, name;
+
+	if (ktls_read_block(body, 2, 2, &list) || ktls_read_block(&list, 1, 1, &name) ||
+	    ktls_read_end(&list))
+		return ktls_fail(conn, KTLS_ALERT_DECODE_ERROR, "malformed ALPN answer");
+	if (!ktls_alpn_contains(conn->cn_alpn_list, conn->cn_alpn_list_len, name.pos,
+				ktls_reader_left(&name)))
+		return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
+				 "server selected a protocol we did not offer");
+	conn->cn_alpn = strndup((const char *)name.pos, ktls_reader_left(&name));
+	return conn->cn_alpn ? 0 : KTLS_ERROR_NO_MEMORY;
+}
+
 int ktls_handle_certificate(struct ktls_conn *conn, const uint8_t *msg, size_t len)
 {
 	struct ktls_reader r, ctx, list, exts;
@@ -318,10 +367,9 @@ int ktls_handle_certificate(struct ktls_conn *conn, const uint8_t *msg, size_t l
 	    kc_memcmp(ctx.pos, conn->cn_cert_context, conn->cn_cert_context_len))
 		return ktls_fail(conn, KTLS_ALERT_ILLEGAL_PARAMETER,
 				 "Certificate has the wrong request context");
-	kc_chain_free(conn->cn_peer_chain);
-	conn->cn_peer_chain = kc_chain_new();
-	if (!conn->cn_peer_chain)
-		return KTLS_ERROR_NO_MEMORY;
+	ret = ktls_peer_chain_begin(conn);
+	if (ret)
+		return ret;
 	while (ktls_reader_left(&list)) {
 		if (++count > KTLS_MAX_CHAIN_CERTS)
 			return ktls_fail(conn, KTLS_ALERT_BAD_CERTIFICATE,
@@ -335,18 +383,7 @@ int ktls_handle_certificate(struct ktls_conn *conn, const uint8_t *msg, size_t l
 		if (ret)
 			return ktls_fail(conn, ret, "unparsable certificate in chain");
 	}
-	ret = ktls_transcript_add(conn, msg, len);
-	if (ret)
-		return ret;
-	if (!count) {
-		kc_chain_free(conn->cn_peer_chain);
-		conn->cn_peer_chain = NULL;
-		conn->cn_peer_sent_empty_cert = 1;
-		return 0;
-	}
-	kc_chain_subject(conn->cn_peer_chain, conn->cn_peer_subject,
-			 sizeof(conn->cn_peer_subject));
-	return ktls_verify_peer_chain(conn);
+	return ktls_peer_chain_end(conn, msg, len, count);
 }
 
 int ktls_handle_certificate_verify(struct ktls_conn *conn, const uint8_t *msg, size_t len)

@@ -92,10 +92,9 @@ int ktls12_handle_certificate(struct ktls_conn *conn, const uint8_t *msg, size_t
 	ktls_reader_init(&r, msg + 4, len - 4);
 	if ((ret = ktls_read_block(&r, 3, 0, &list)) || (ret = ktls_read_end(&r)))
 		return ktls_fail(conn, ret, "malformed Certificate");
-	kc_chain_free(conn->cn_peer_chain);
-	conn->cn_peer_chain = kc_chain_new();
-	if (!conn->cn_peer_chain)
-		return KTLS_ERROR_NO_MEMORY;
+	ret = ktls_peer_chain_begin(conn);
+	if (ret)
+		return ret;
 	while (ktls_reader_left(&list)) {
 		if (++count > KTLS12_MAX_CHAIN_CERTS)
 			return ktls_fail(conn, KTLS_ALERT_BAD_CERTIFICATE,
@@ -107,18 +106,7 @@ int ktls12_handle_certificate(struct ktls_conn *conn, const uint8_t *msg, size_t
 		if (ret)
 			return ktls_fail(conn, ret, "unparsable certificate in chain");
 	}
-	ret = ktls_transcript_add(conn, msg, len);
-	if (ret)
-		return ret;
-	if (!count) {
-		kc_chain_free(conn->cn_peer_chain);
-		conn->cn_peer_chain = NULL;
-		conn->cn_peer_sent_empty_cert = 1;
-		return 0;
-	}
-	kc_chain_subject(conn->cn_peer_chain, conn->cn_peer_subject,
-			 sizeof(conn->cn_peer_subject));
-	return ktls_verify_peer_chain(conn);
+	return ktls_peer_chain_end(conn, msg, len, count);
 }
 
 /* After ClientKeyExchange is in the transcript: the session hash of RFC 7627 4. */

@@ -425,6 +425,9 @@ int ktls_write_certificate_verify(struct ktls_conn *conn, const struct ktls_iden
 int ktls_write_finished(struct ktls_conn *conn);
 int ktls_handle_certificate(struct ktls_conn *conn, const uint8_t *msg, size_t len);
 int ktls_verify_peer_chain(struct ktls_conn *conn);
+int ktls_peer_chain_begin(struct ktls_conn *conn);
+int ktls_peer_chain_end(struct ktls_conn *conn, const uint8_t *msg, size_t len, size_t count);
+int ktls_alpn_take_answer(struct ktls_conn *conn, struct ktls_reader *body);
 int ktls_handle_certificate_verify(struct ktls_conn *conn, const uint8_t *msg, size_t len);
 int ktls_handle_finished(struct ktls_conn *conn, const uint8_t *msg, size_t len);
 int ktls_write_sigschemes(struct ktls_buf *buf, int handshake_only);
