@@ -69,38 +69,98 @@ void ktls_config_free(struct ktls_config *cfg)
 	ktls_config_put(cfg);
 }
 
+/* A loaded pair as the next identity, or both freed; the names are for the error. */
+static int config_add_loaded(struct ktls_config *cfg, struct kc_chain *chain,
+			     struct kc_pkey *key, const char *key_name, const char *chain_name)
+{
+	if (!kc_chain_matches_key(chain, key)) {
+		kc_chain_free(chain);
+		kc_pkey_free(key);
+		return config_fail(cfg, KTLS_ERROR_CONFIG, "%s does not match the certificate in %s",
+				   key_name, chain_name);
+	}
+	cfg->cf_identities[cfg->cf_identity_count++] = (struct ktls_identity){
+		.chain = chain,
+		.key = key,
+	};
+	return 0;
+}
+
 int ktls_config_add_identity(struct ktls_config *cfg, const char *chain_file,
 			     const char *key_file)
 {
-	struct ktls_identity id = { 0 };
+	struct kc_chain *chain = NULL;
+	struct kc_pkey *key = NULL;
 	int ret;
 
 	if (cfg->cf_identity_count == KTLS_MAX_IDENTITIES)
 		return config_fail(cfg, KTLS_ERROR_CONFIG, "more than %d identities",
 				   KTLS_MAX_IDENTITIES);
-	ret = kc_chain_load(chain_file, &id.chain);
-	if (ret || !kc_chain_count(id.chain)) {
-		ret = config_fail(cfg, KTLS_ERROR_CONFIG, "%s: no certificate could be read",
-				  chain_file);
-		goto out_free;
+	ret = kc_chain_load(chain_file, &chain);
+	if (ret || !kc_chain_count(chain)) {
+		kc_chain_free(chain);
+		return config_fail(cfg, KTLS_ERROR_CONFIG, "%s: no certificate could be read",
+				   chain_file);
 	}
-	ret = kc_pkey_load(key_file, &id.key);
+	ret = kc_pkey_load(key_file, &key);
 	if (ret) {
-		ret = config_fail(cfg, KTLS_ERROR_CONFIG, "%s: no private key could be read",
-				  key_file);
-		goto out_free;
+		kc_chain_free(chain);
+		return config_fail(cfg, KTLS_ERROR_CONFIG, "%s: no private key could be read",
+				   key_file);
 	}
-	if (!kc_chain_matches_key(id.chain, id.key)) {
-		ret = config_fail(cfg, KTLS_ERROR_CONFIG, "%s does not match the certificate in %s",
-				  key_file, chain_file);
-		goto out_free;
+	return config_add_loaded(cfg, chain, key, key_file, chain_file);
+}
+
+int ktls_config_add_identity_mem(struct ktls_config *cfg, const uint8_t *chain_data,
+				 size_t chain_len, const uint8_t *key_data, size_t key_len)
+{
+	struct kc_chain *chain = NULL;
+	struct kc_pkey *key = NULL;
+	int ret;
+
+	if (cfg->cf_identity_count == KTLS_MAX_IDENTITIES)
+		return config_fail(cfg, KTLS_ERROR_CONFIG, "more than %d identities",
+				   KTLS_MAX_IDENTITIES);
+	ret = kc_chain_load_mem(chain_data, chain_len, &chain);
+	if (ret || !kc_chain_count(chain)) {
+		kc_chain_free(chain);
+		return config_fail(cfg, ret == KTLS_ERROR_NO_MEMORY ? ret : KTLS_ERROR_CONFIG,
+				   "no certificate could be read");
 	}
-	cfg->cf_identities[cfg->cf_identity_count++] = id;
-	return 0;
-out_free:
-	kc_chain_free(id.chain);
-	kc_pkey_free(id.key);
-	return ret;
+	ret = kc_pkey_load_mem(key_data, key_len, &key);
+	if (ret) {
+		kc_chain_free(chain);
+		return config_fail(cfg, ret == KTLS_ERROR_NO_MEMORY ? ret : KTLS_ERROR_CONFIG,
+				   "no private key could be read");
+	}
+	return config_add_loaded(cfg, chain, key, "the key", "the chain");
+}
+
+struct ktls_config *ktls_config_dup(struct ktls_config *base)
+{
+	struct ktls_config *cfg = ktls_config_new();
+
+	if (!cfg)
+		return NULL;
+	memcpy(cfg->cf_alpn, base->cf_alpn, sizeof(cfg->cf_alpn));
+	cfg->cf_alpn_len = base->cf_alpn_len;
+	memcpy(cfg->cf_groups, base->cf_groups, sizeof(cfg->cf_groups));
+	cfg->cf_group_count = base->cf_group_count;
+	memcpy(cfg->cf_suites, base->cf_suites, sizeof(cfg->cf_suites));
+	cfg->cf_suite_count = base->cf_suite_count;
+	cfg->cf_min_version = base->cf_min_version;
+	cfg->cf_max_version = base->cf_max_version;
+	cfg->cf_middlebox_compat = base->cf_middlebox_compat;
+	cfg->cf_verify = base->cf_verify;
+	cfg->cf_verify_client = base->cf_verify_client;
+	if (base->cf_store) {
+		cfg->cf_store = kc_store_share(base->cf_store);
+		if (!cfg->cf_store) {
+			ktls_config_free(cfg);
+			return NULL;
+		}
+	}
+	return cfg;
 }
 
 static int config_store(struct ktls_config *cfg)

@@ -123,6 +123,12 @@ void kc_kex_free(struct kc_kex *kex);
 /* Private keys. */
 struct kc_pkey;
 int kc_pkey_load(const char *path, struct kc_pkey **key);
+/*
+ * The same from memory: PEM text, or DER (PKCS#8 or the key type's own
+ * structure) with nothing after it. At most KC_MEM_MAX bytes.
+ */
+#define KC_MEM_MAX	(1 << 20)
+int kc_pkey_load_mem(const uint8_t *data, size_t len, struct kc_pkey **key);
 void kc_pkey_free(struct kc_pkey *key);
 /* 1 if @key can sign with @scheme (key type, curve, RSA-PSS vs rsaEncryption). */
 int kc_pkey_can_sign(const struct kc_pkey *key, uint16_t scheme);
@@ -132,6 +138,8 @@ int kc_sign(const struct kc_pkey *key, uint16_t scheme, const void *tbs, size_t 
 /* Certificates. A chain is an ordered list of DER certificates, leaf first. */
 struct kc_chain;
 int kc_chain_load(const char *path, struct kc_chain **chain);	/* PEM file */
+/* PEM text, or DER certificates one after another; leaf first either way. */
+int kc_chain_load_mem(const uint8_t *data, size_t len, struct kc_chain **chain);
 struct kc_chain *kc_chain_new(void);
 int kc_chain_add_der(struct kc_chain *chain, const uint8_t *der, size_t len);
 size_t kc_chain_count(const struct kc_chain *chain);
@@ -172,6 +180,8 @@ struct kc_store *kc_store_new(void);
 int kc_store_add_file(struct kc_store *store, const char *path);
 int kc_store_add_dir(struct kc_store *store, const char *path);
 int kc_store_add_system(struct kc_store *store);
+/* Another handle on the same anchors (reference counted): each is freed alone. */
+struct kc_store *kc_store_share(struct kc_store *store);
 void kc_store_free(struct kc_store *store);
 
 /*

@@ -959,27 +959,12 @@ static int kc_no_passphrase(char *buf, int size, int rwflag, void *arg)
 	return -1;	/* a daemon has nobody to ask */
 }
 
-int kc_pkey_load(const char *path, struct kc_pkey **key)
+/* @pkey as a signing key, or freed: only the kinds the engine signs with. */
+static int kc_pkey_wrap(EVP_PKEY *pkey, struct kc_pkey **key)
 {
 	struct kc_pkey *k;
-	EVP_PKEY *pkey;
-	BIO *bio;
 	int ret;
 
-	ret = kc_init();
-	if (ret)
-		return ret;
-	bio = BIO_new_file(path, "r");
-	if (!bio) {
-		ERR_clear_error();
-		return KTLS_ERROR_CONFIG;
-	}
-	pkey = PEM_read_bio_PrivateKey_ex(bio, NULL, kc_no_passphrase, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (!pkey) {
-		ERR_clear_error();
-		return KTLS_ERROR_CONFIG;
-	}
 	k = calloc(1, sizeof(*k));
 	if (!k) {
 		ret = KTLS_ERROR_NO_MEMORY;
@@ -1000,6 +985,70 @@ out_free_key:
 out_free_pkey:
 	EVP_PKEY_free(pkey);
 	return ret;
+}
+
+int kc_pkey_load(const char *path, struct kc_pkey **key)
+{
+	EVP_PKEY *pkey;
+	BIO *bio;
+	int ret;
+
+	ret = kc_init();
+	if (ret)
+		return ret;
+	bio = BIO_new_file(path, "r");
+	if (!bio) {
+		ERR_clear_error();
+		return KTLS_ERROR_CONFIG;
+	}
+	pkey = PEM_read_bio_PrivateKey_ex(bio, NULL, kc_no_passphrase, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (!pkey) {
+		ERR_clear_error();
+		return KTLS_ERROR_CONFIG;
+	}
+	return kc_pkey_wrap(pkey, key);
+}
+
+/* PEM text, as opposed to DER: what a PEM reader looks for first. */
+static int kc_is_pem(const uint8_t *data, size_t len)
+{
+	static const char begin[] = "-----BEGIN ";
+
+	return len >= sizeof(begin) - 1 && !memcmp(data, begin, sizeof(begin) - 1);
+}
+
+int kc_pkey_load_mem(const uint8_t *data, size_t len, struct kc_pkey **key)
+{
+	const unsigned char *p = data;
+	EVP_PKEY *pkey = NULL;
+	BIO *bio;
+	int ret;
+
+	ret = kc_init();
+	if (ret)
+		return ret;
+	if (!len || len > KC_MEM_MAX)
+		return KTLS_ERROR_CONFIG;
+	if (kc_is_pem(data, len)) {
+		bio = BIO_new_mem_buf(data, (int)len);
+		if (bio)
+			pkey = PEM_read_bio_PrivateKey_ex(bio, NULL, kc_no_passphrase, NULL, NULL,
+							  NULL);
+		BIO_free(bio);
+	} else {
+		/* PKCS#8 or the key type's own structure; nothing may follow it. */
+		pkey = d2i_AutoPrivateKey_ex(NULL, &p, (long)len, NULL, NULL);
+		if (pkey && p != data + len) {
+			EVP_PKEY_free(pkey);
+			pkey = NULL;
+		}
+	}
+	if (!pkey) {
+		ERR_clear_error();
+		return KTLS_ERROR_CONFIG;
+	}
+	return kc_pkey_wrap(pkey, key);
 }
 
 void kc_pkey_free(struct kc_pkey *key)
@@ -1350,23 +1399,16 @@ static int kc_chain_push_x509(struct kc_chain *chain, X509 *x509)
 	return kc_chain_push(chain, x509, der, (size_t)len);
 }
 
-int kc_chain_load(const char *path, struct kc_chain **out)
+/* Every PEM certificate @bio holds, in order; none, or junk after them, fails. */
+static int kc_chain_read_pem(BIO *bio, struct kc_chain **out)
 {
 	struct kc_chain *chain;
 	X509 *x509;
-	BIO *bio;
 	int ret = 0;
 
-	bio = BIO_new_file(path, "r");
-	if (!bio) {
-		ERR_clear_error();
-		return KTLS_ERROR_CONFIG;
-	}
 	chain = kc_chain_new();
-	if (!chain) {
-		ret = KTLS_ERROR_NO_MEMORY;
-		goto out_free_bio;
-	}
+	if (!chain)
+		return KTLS_ERROR_NO_MEMORY;
 	while (!ret && (x509 = PEM_read_bio_X509(bio, NULL, kc_no_passphrase, NULL)))
 		ret = kc_chain_push_x509(chain, x509);
 	/* Reading stops with "no start line" at the end of a sound file only. */
@@ -1376,12 +1418,60 @@ int kc_chain_load(const char *path, struct kc_chain **out)
 	ERR_clear_error();
 	if (ret) {
 		kc_chain_free(chain);
-		goto out_free_bio;
+		return ret;
 	}
 	*out = chain;
-out_free_bio:
+	return 0;
+}
+
+int kc_chain_load(const char *path, struct kc_chain **out)
+{
+	BIO *bio;
+	int ret;
+
+	bio = BIO_new_file(path, "r");
+	if (!bio) {
+		ERR_clear_error();
+		return KTLS_ERROR_CONFIG;
+	}
+	ret = kc_chain_read_pem(bio, out);
 	BIO_free(bio);
 	return ret;
+}
+
+int kc_chain_load_mem(const uint8_t *data, size_t len, struct kc_chain **out)
+{
+	const unsigned char *p = data, *end = data + len;
+	struct kc_chain *chain;
+	X509 *x509;
+	BIO *bio;
+	int ret = 0;
+
+	if (!len || len > KC_MEM_MAX)
+		return KTLS_ERROR_CONFIG;
+	if (kc_is_pem(data, len)) {
+		bio = BIO_new_mem_buf(data, (int)len);
+		if (!bio)
+			return KTLS_ERROR_NO_MEMORY;
+		ret = kc_chain_read_pem(bio, out);
+		BIO_free(bio);
+		return ret;
+	}
+	/* DER certificates one after another, leaf first, and nothing else. */
+	chain = kc_chain_new();
+	if (!chain)
+		return KTLS_ERROR_NO_MEMORY;
+	while (!ret && p < end) {
+		x509 = d2i_X509(NULL, &p, (long)(end - p));
+		ret = x509 ? kc_chain_push_x509(chain, x509) : KTLS_ERROR_CONFIG;
+	}
+	ERR_clear_error();
+	if (ret) {
+		kc_chain_free(chain);
+		return ret;
+	}
+	*out = chain;
+	return 0;
 }
 
 size_t kc_chain_count(const struct kc_chain *chain)
@@ -1589,6 +1679,21 @@ struct kc_store *kc_store_new(void)
 		return NULL;
 	}
 	return store;
+}
+
+struct kc_store *kc_store_share(struct kc_store *store)
+{
+	struct kc_store *copy;
+
+	copy = calloc(1, sizeof(*copy));
+	if (!copy)
+		return NULL;
+	if (!X509_STORE_up_ref(store->store)) {
+		free(copy);
+		return NULL;
+	}
+	copy->store = store->store;
+	return copy;
 }
 
 void kc_store_free(struct kc_store *store)

@@ -268,6 +268,14 @@ struct ktls_config {
 
 struct ktls_config *ktls_config_get(struct ktls_config *cfg);
 void ktls_config_put(struct ktls_config *cfg);
+/*
+ * A new config with @base's settings and trust anchors (shared) but none
+ * of its identities; for a connection that brings its own.
+ */
+struct ktls_config *ktls_config_dup(struct ktls_config *base);
+/* ktls_config_add_identity() from memory: PEM, or DER as keyrings hold it. */
+int ktls_config_add_identity_mem(struct ktls_config *cfg, const uint8_t *chain_data,
+				 size_t chain_len, const uint8_t *key_data, size_t key_len);
 
 /* ---- conn.c / handshake.c / client.c / server.c: the connection ---- */
 

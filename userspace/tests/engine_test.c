@@ -699,9 +699,112 @@ static void test_post_handshake(void)
 	pair_free(&p);
 }
 
+/* Reads @name in the test directory whole; *@len gets its size. */
+static uint8_t *slurp_file(const char *name, size_t *len)
+{
+	char file[256];
+	uint8_t *data;
+	long size;
+	FILE *f;
+
+	path(file, sizeof(file), name);
+	f = fopen(file, "rb");
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return NULL;
+	}
+	data = malloc((size_t)size + 1);
+	if (data && fread(data, 1, (size_t)size, f) != (size_t)size) {
+		free(data);
+		data = NULL;
+	}
+	fclose(f);
+	*len = (size_t)size;
+	return data;
+}
+
+/*
+ * Identities from memory (ktlsd's keyring certificates) on a copy of a
+ * config that keeps its settings and its trust anchors.
+ */
+static void test_identity_from_memory(void)
+{
+	static const char *const names[] = {
+		"p256.pem", "p256.key", "p256.der", "p256.key.der", "rsa.key.der",
+	};
+	uint8_t *data[KTLS_ARRAY_SIZE(names)];
+	size_t len[KTLS_ARRAY_SIZE(names)], i;
+	struct ktls_config *base, *ccfg, *scfg;
+	struct pair p;
+	int ret;
+
+	run("cd %s && openssl x509 -in p256.pem -outform DER -out p256.der && "
+	    "openssl pkey -in p256.key -outform DER -out p256.key.der && "
+	    "openssl pkey -in rsa.key -outform DER -out rsa.key.der", dir);
+	for (i = 0; i < KTLS_ARRAY_SIZE(names); i++)
+		data[i] = slurp_file(names[i], &len[i]);
+
+	/* PEM; the copy keeps the base's ALPN list. */
+	base = config(NULL, NULL);
+	ktls_config_set_alpn(base, "h2");
+	scfg = ktls_config_dup(base);
+	ktls_config_free(base);
+	ccfg = config(NULL, "ca.pem");
+	ktls_config_set_alpn(ccfg, "h2");
+	ret = data[0] && data[1] ? ktls_config_add_identity_mem(scfg, data[0], len[0], data[1],
+								 len[1]) : -1;
+	pair_init(&p, ccfg, scfg);
+	handshake(&p, 0);
+	tap_ok(!ret && !p.cret && !p.sret && ktls_get_alpn(p.c) && !strcmp(ktls_get_alpn(p.c), "h2"),
+	       "a PEM identity from memory, on a copy that kept ALPN (%d %x %x)", ret, p.cret,
+	       p.sret);
+	pair_free(&p);
+
+	/* DER, as keyrings hold it; the client's copy verifies with the base's anchors. */
+	base = config(NULL, "ca.pem");
+	ccfg = ktls_config_dup(base);
+	ktls_config_free(base);
+	base = config(NULL, NULL);
+	scfg = ktls_config_dup(base);
+	ktls_config_free(base);
+	ret = data[2] && data[3] ? ktls_config_add_identity_mem(scfg, data[2], len[2], data[3],
+								 len[3]) : -1;
+	pair_init(&p, ccfg, scfg);
+	handshake(&p, 0);
+	tap_ok(!ret && !p.cret && !p.sret && !strcmp(ktls_get_peer_subject(p.c), "CN=p256"),
+	       "a DER identity from memory, verified with anchors shared by a copy (%d %x %x)",
+	       ret, p.cret, p.sret);
+	pair_free(&p);
+
+	scfg = config(NULL, NULL);
+	ret = data[2] && data[4] ? ktls_config_add_identity_mem(scfg, data[2], len[2], data[4],
+								 len[4]) : -1;
+	tap_ok(ret == KTLS_ERROR_CONFIG && strstr(ktls_config_error(scfg), "does not match"),
+	       "a key that is not the certificate's: refused (%s)", ktls_config_error(scfg));
+	ret = data[2] && data[3] ? ktls_config_add_identity_mem(scfg, data[2], len[2], data[3],
+								 len[3] - 1) : -1;
+	tap_ok(ret == KTLS_ERROR_CONFIG && strstr(ktls_config_error(scfg), "private key"),
+	       "a truncated DER key: refused (%s)", ktls_config_error(scfg));
+	if (data[3]) {
+		data[3][len[3]] = 0;	/* slurp_file() left room for it */
+		ret = ktls_config_add_identity_mem(scfg, data[2], len[2], data[3], len[3] + 1);
+	}
+	tap_ok(ret == KTLS_ERROR_CONFIG && strstr(ktls_config_error(scfg), "private key"),
+	       "a DER key with a byte after it: refused (%s)", ktls_config_error(scfg));
+	ret = data[2] ? ktls_config_add_identity_mem(scfg, data[2] + 1, len[2] - 1, data[3],
+						      len[3]) : -1;
+	tap_ok(ret == KTLS_ERROR_CONFIG && strstr(ktls_config_error(scfg), "certificate"),
+	       "a DER certificate missing its first byte: refused (%s)", ktls_config_error(scfg));
+	ktls_config_free(scfg);
+	for (i = 0; i < KTLS_ARRAY_SIZE(names); i++)
+		free(data[i]);
+}
+
 int main(void)
 {
-	tap_plan(36 + 5 + 2 + 3 + 3 + 4 + 4 + 2 + 3 + 3 + 7 + 3 + 2);
+	tap_plan(36 + 5 + 2 + 3 + 3 + 4 + 4 + 2 + 3 + 3 + 7 + 3 + 2 + 6);
 	if (make_certs()) {
 		tap_diag("cannot make certificates in %s", dir);
 		return 1;
@@ -715,6 +818,7 @@ int main(void)
 	test_negotiation_failures();
 	test_connection_overrides();
 	test_identity_by_sni();
+	test_identity_from_memory();
 	test_client_hello_rules();
 	test_records();
 	test_post_handshake();
