@@ -11,7 +11,10 @@
  *	echo "client PORT PEERNAME" >run	connect to 127.0.0.1:PORT, anonymous
  *						client hello, send "ping", read a line
  *	echo "client-x509 PORT PEERNAME" >run	the same with tls_client_hello_x509
- *						(no key serials: the handler's own)
+ *						(the handler's own certificate, unless
+ *						"keys" named some)
+ *	echo "keys CERT KEY" >run		key serials for the x509 hellos after
+ *						it; "keys 0 0": none again
  *	echo "listen PORT" >run			listen on 127.0.0.1:PORT and return
  *	echo "server" >run			accept one, server hello (x509), read a
  *						line (the result's), send it back reversed
@@ -53,6 +56,7 @@ static struct dentry *hst_dir;
 static DEFINE_MUTEX(hst_lock);		/* serializes writes; protects next 2 */
 static struct socket *hst_listener;
 static char hst_result[HST_RESULT_MAX] = "status=-61 (nothing run yet)\n";
+static key_serial_t hst_cert = TLS_NO_CERT, hst_privkey = TLS_NO_PRIVKEY;
 
 static void hst_done(void *data, int status, key_serial_t peerid)
 {
@@ -75,8 +79,8 @@ static int hst_handshake(struct socket *sock, bool server, bool x509, const char
 		.ta_peername = peername,
 		.ta_timeout_ms = HST_TIMEOUT_MS,
 		.ta_keyring = TLS_NO_KEYRING,
-		.ta_my_cert = TLS_NO_CERT,
-		.ta_my_privkey = TLS_NO_PRIVKEY,
+		.ta_my_cert = hst_cert,
+		.ta_my_privkey = hst_privkey,
 	};
 	struct hst_wait wait = { .hw_status = -EINPROGRESS };
 	int ret;
@@ -304,13 +308,33 @@ static int hst_run_server(void)
 	return 0;
 }
 
-/* One command: "client PORT NAME", "client-x509 PORT NAME", "listen PORT", "server". */
+/* "keys CERT KEY": the serials the x509 hellos name from now on. */
+static int hst_keys(char *text)
+{
+	char *cert = strsep(&text, " \n"), *key = text ? strsep(&text, " \n") : NULL;
+	s32 c, k;
+
+	if (!cert || !key || kstrtos32(cert, 10, &c) || kstrtos32(key, 10, &k))
+		return -EINVAL;
+	hst_cert = c;
+	hst_privkey = k;
+	snprintf(hst_result, sizeof(hst_result),
+		 "status=0 ulp=none tx=0 rx=0 io=0 line= keys=%d/%d\n", c, k);
+	return 0;
+}
+
+/*
+ * One command: "client PORT NAME", "client-x509 PORT NAME", "listen PORT",
+ * "server", "keys CERT KEY".
+ */
 static int hst_command(char *text)
 {
 	char *verb, *arg;
 	u16 port = 0;
 
 	verb = strsep(&text, " \n");
+	if (!strcmp(verb, "keys"))
+		return text ? hst_keys(text) : -EINVAL;
 	arg = text ? strsep(&text, " \n") : NULL;
 	if (arg && *arg && kstrtou16(arg, 10, &port))
 		return -EINVAL;

@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/genetlink.h>
+#include <linux/keyctl.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -51,6 +52,7 @@
 
 #define TEST_HOST	"ktlsd-hs.test"
 #define OTHER_HOST	"other-hs.test"
+#define KEYRING_HOST	"keyring-hs.test"
 #define STEP_MS		30000
 #define MODULE_NAME	"ktlsd_hs_test"
 #define DEBUGFS		"/sys/kernel/debug"
@@ -422,6 +424,155 @@ TEST_F_TIMEOUT(handshake, no_daemon, 120)
 	ret = hs_command(command, &res);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", command, strerror(-ret));
 	EXPECT_EQ(-ESRCH, res.status) TH_LOG("%s", res.text);
+}
+
+/* ------------------------------------------------------------ the consumer's own keys */
+
+/*
+ * @name.pem and .key as DER "user" keys in our session keyring, as an
+ * admin would add them for NFS or NVMe (keyctl padd user ... @s), readable
+ * by root's user as well as by their possessors: ktlsd reads them by serial.
+ */
+static int add_der_key(FIXTURE_DATA(handshake) *self, const char *file, int is_key,
+		       int32_t *serial)
+{
+	char in[128], out[128], data[8192];
+	char *argv[] = { "openssl", is_key ? "pkey" : "x509", "-in", in, "-outform", "DER",
+			 "-out", out, NULL };
+	long ret;
+	int len;
+
+	snprintf(in, sizeof(in), "%s/%s", self->dir, file);
+	snprintf(out, sizeof(out), "%s/%s.der", self->dir, file);
+	ret = tu_run(self->dir, argv, STEP_MS);
+	if (ret)
+		return ret < 0 ? (int)ret : -EIO;
+	len = tu_read_text(out, data, sizeof(data));
+	if (len <= 0)
+		return len < 0 ? len : -ENODATA;
+	ret = syscall(SYS_add_key, "user", file, data, (size_t)len, KEY_SPEC_SESSION_KEYRING);
+	memset(data, 0, sizeof(data));
+	if (ret < 0)
+		return -errno;
+	*serial = (int32_t)ret;
+	/* possessor: all; user: view and read */
+	if (syscall(SYS_keyctl, KEYCTL_SETPERM, *serial, 0x3f030000L) < 0)
+		return -errno;
+	return 0;
+}
+
+static void set_keys(struct __test_metadata *_metadata, FIXTURE_DATA(handshake) *self,
+		     const char *name, int32_t *cert, int32_t *key)
+{
+	char file[64], command[64];
+	struct hs_result res;
+	int ret;
+
+	snprintf(file, sizeof(file), "%s.pem", name);
+	ret = add_der_key(self, file, 0, cert);
+	ASSERT_EQ(0, ret) TH_LOG("%s as a key: %s", file, strerror(-ret));
+	snprintf(file, sizeof(file), "%s.key", name);
+	ret = add_der_key(self, file, 1, key);
+	ASSERT_EQ(0, ret) TH_LOG("%s as a key: %s", file, strerror(-ret));
+	snprintf(command, sizeof(command), "keys %d %d", *cert, *key);
+	ASSERT_EQ(0, hs_command(command, &res)) TH_LOG("%s", res.text);
+}
+
+/*
+ * The consumer names its own certificate: s_server requires a client
+ * certificate and says whose it got; the keys' subject, not client_identity's.
+ */
+TEST_F_TIMEOUT(handshake, client_x509_own_keys, 120)
+{
+	char log[64], out[8192];
+	int32_t cert, key;
+
+	ASSERT_EQ(0, make_cert(self, "keyring", KEYRING_HOST, 4));
+	set_keys(_metadata, self, "keyring", &cert, &key);
+	client_case(_metadata, self, "client-x509", 1);
+	snprintf(log, sizeof(log), "identity=\"keys:%d/%d\"", cert, key);
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, log));
+	tu_proc_stop(&self->peer, SIGTERM);
+	ASSERT_LE(0, tu_read_text(self->peer.log, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "CN = " KEYRING_HOST)) TH_LOG("s_server: %s", out);
+	EXPECT_EQ(NULL, strstr(out, "CN = " TEST_HOST)) TH_LOG("s_server: %s", out);
+}
+
+/* The module serves with the keys' certificate: s_client checks its name. */
+TEST_F_TIMEOUT(handshake, server_x509_own_keys, 120)
+{
+	char command[64], connect_arg[32], out[4096];
+	char *argv[] = { "openssl", "s_client", "-quiet", "-connect", connect_arg,
+			 "-verify_return_error", "-verify_hostname", KEYRING_HOST,
+			 "-servername", KEYRING_HOST, "-CAfile", self->ca, NULL };
+	struct hs_result res;
+	int32_t cert, key;
+	int ret;
+
+	ASSERT_EQ(0, make_cert(self, "keyring", KEYRING_HOST, 4));
+	set_keys(_metadata, self, "keyring", &cert, &key);
+	self->port = tu_free_port();
+	ASSERT_LT(0, self->port);
+	snprintf(command, sizeof(command), "listen %d", self->port);
+	ASSERT_EQ(0, hs_command(command, &res)) TH_LOG("%s", res.text);
+	snprintf(connect_arg, sizeof(connect_arg), "127.0.0.1:%d", self->port);
+	ASSERT_EQ(0, tu_proc_start(&self->peer, self->dir, "s_client", argv, 0));
+	ASSERT_EQ(5, write(self->peer.in, "ping\n", 5));
+	ret = hs_command("server", &res);
+	ASSERT_EQ(0, ret) TH_LOG("server: %s", strerror(-ret));
+	TH_LOG("server -> %s", res.text);
+	ASSERT_EQ(0, res.status) TH_LOG("handshake: %s", strerror(-res.status));
+	EXPECT_LE(1, res.tx);
+	EXPECT_LE(1, res.rx);
+	EXPECT_STREQ("ping", res.line);
+	tu_proc_wait(&self->peer, STEP_MS);
+	ASSERT_LE(0, tu_read_text(self->peer.log, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "gnip")) TH_LOG("s_client: %s", out);
+}
+
+/* Keys that do not exist: the consumer hears ENOKEY, and nothing is keyed. */
+TEST_F_TIMEOUT(handshake, client_x509_missing_keys, 120)
+{
+	char command[128];
+	struct hs_result res;
+	int ret;
+
+	ASSERT_EQ(0, hs_command("keys 2147483000 2147483001", &res)) TH_LOG("%s", res.text);
+	ret = start_s_server(self, "server", 0);
+	ASSERT_EQ(0, ret) TH_LOG("s_server: %s", strerror(-ret));
+	snprintf(command, sizeof(command), "client-x509 %d %s", self->port, TEST_HOST);
+	ret = hs_command(command, &res);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", command, strerror(-ret));
+	TH_LOG("%s -> %s", command, res.text);
+	EXPECT_EQ(-ENOKEY, res.status) TH_LOG("status %d (%s)", res.status, strerror(-res.status));
+	EXPECT_EQ(0, res.tx);
+	EXPECT_EQ(0, res.rx);
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, "certificate key 2147483000"));
+}
+
+/* A certificate key and a private key that do not belong together: EKEYREJECTED. */
+TEST_F_TIMEOUT(handshake, client_x509_mismatched_keys, 120)
+{
+	char command[128];
+	int32_t cert, key, other_cert, other_key;
+	struct hs_result res;
+	int ret;
+
+	ASSERT_EQ(0, make_cert(self, "keyring", KEYRING_HOST, 4));
+	set_keys(_metadata, self, "keyring", &cert, &key);
+	set_keys(_metadata, self, "other", &other_cert, &other_key);
+	snprintf(command, sizeof(command), "keys %d %d", cert, other_key);
+	ASSERT_EQ(0, hs_command(command, &res)) TH_LOG("%s", res.text);
+	ret = start_s_server(self, "server", 0);
+	ASSERT_EQ(0, ret) TH_LOG("s_server: %s", strerror(-ret));
+	snprintf(command, sizeof(command), "client-x509 %d %s", self->port, TEST_HOST);
+	ret = hs_command(command, &res);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", command, strerror(-ret));
+	TH_LOG("%s -> %s", command, res.text);
+	EXPECT_EQ(-EKEYREJECTED, res.status)
+		TH_LOG("status %d (%s)", res.status, strerror(-res.status));
+	EXPECT_EQ(0, res.tx);
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, "does not match"));
 }
 
 TEST_HARNESS_MAIN

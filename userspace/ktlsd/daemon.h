@@ -203,9 +203,13 @@ void ktlsd_handshake_close(struct ktlsd_daemon *d);
 void ktlsd_handshake_resume(struct ktlsd_daemon *d);
 /* DONE for the socket we hold as @sock (before closing it). */
 void ktlsd_handshake_done(struct ktlsd_daemon *d, int sock, const struct ktls_upgrade_info *info);
-/* The engine config for a kernel request, in place of ktlsd_policy_check(). */
+/*
+ * The engine config for a kernel request, in place of ktlsd_policy_check().
+ * *@owned: 1 when it was made for this request (its identity came from the
+ * consumer's keys), and the caller drops it with ktls_config_put().
+ */
 int ktlsd_handshake_config(const struct ktlsd_conf *conf, const struct ktlsd_request *rq,
-			   struct ktls_config **cfg, char *why, size_t whylen);
+			   struct ktls_config **cfg, int *owned, char *why, size_t whylen);
 
 /* log.c */
 void ktlsd_log_open(int foreground, int level);

@@ -14,8 +14,11 @@
  *
  * The requests come from the kernel, not from a user, so no uid policy
  * applies: what the kernel asks for picks the engine config, [handshake]
- * in ktlsd.conf names the certificates (ktlsd_handshake_config()). PSK is
- * not offered by the engine and is refused with EOPNOTSUPP.
+ * in ktlsd.conf names the certificates (ktlsd_handshake_config()), unless
+ * the consumer names its own by key serials: then the certificate chain
+ * and the private key are read from those keys (KEYCTL_READ, DER or PEM,
+ * as tlshd reads them) into a config made for the one request. PSK is not
+ * offered by the engine and is refused with EOPNOTSUPP.
  *
  * As for ktlsd.ko, the channel of genl.c carries the requests: two
  * sockets, one joined to the group, in the epoll set and only drained,
@@ -29,9 +32,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/keyctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -44,6 +49,7 @@
 #define HS_FAMILY_NAME		"handshake"
 #define HS_FAMILY_VERSION	1
 #define HS_MCGRP_TLSHD		"tlshd"
+#define HS_KEY_MAX		65536	/* a key's payload: a chain or a private key */
 
 enum { HS_HANDLER_CLASS_TLSHD = 1 };
 
@@ -107,13 +113,112 @@ struct ktlsd_handshake {
 
 /* ---- which engine config a request runs with ---- */
 
+/*
+ * A key's payload, whole (KEYCTL_READ), in a buffer of its own; NULL with
+ * the errno in *@err: ENOKEY, EKEYREVOKED, EKEYEXPIRED, EACCES (ktlsd may
+ * not read it: neither possessed nor readable by its user), EOPNOTSUPP (a
+ * type without a payload to read), EFBIG (over HS_KEY_MAX).
+ */
+static uint8_t *hs_key_read(uint32_t serial, size_t *len, int *err)
+{
+	uint8_t *buf;
+	long size, n;
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		size = syscall(SYS_keyctl, KEYCTL_READ, (long)serial, NULL, 0L);
+		if (size < 0) {
+			*err = -errno;
+			return NULL;
+		}
+		if (!size || size > HS_KEY_MAX) {
+			*err = size ? -EFBIG : -ENODATA;
+			return NULL;
+		}
+		buf = malloc((size_t)size);
+		if (!buf) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		n = syscall(SYS_keyctl, KEYCTL_READ, (long)serial, buf, size);
+		if (n >= 0 && n <= size) {
+			*len = (size_t)n;
+			return buf;
+		}
+		*err = n < 0 ? -errno : -EAGAIN;	/* it grew meanwhile: again */
+		explicit_bzero(buf, (size_t)size);
+		free(buf);
+		if (n < 0)
+			return NULL;
+	}
+	return NULL;
+}
+
+/*
+ * The consumer's own certificate: a copy of the config [handshake] would
+ * have used (its identity's, else [client]'s: policy, trust, checks) with
+ * the keys' chain and private key as its only identity.
+ */
+static int hs_keyring_config(const struct ktlsd_conf *conf, const struct ktlsd_request *rq,
+			     struct ktls_config **cfg, char *why, size_t whylen)
+{
+	enum ktlsd_role role = (enum ktlsd_role)rq->rq_role;
+	const struct ktlsd_identity *id = NULL;
+	struct ktls_config *base = NULL, *copy;
+	uint8_t *chain, *key;
+	size_t chain_len, key_len;
+	int ret;
+
+	if (rq->rq_identity[0])
+		id = ktlsd_conf_find_identity(conf, rq->rq_identity);
+	if (id)
+		base = role == KTLSD_ROLE_SERVER ? id->id_server_cfg : id->id_client_cfg;
+	if (!base)
+		base = conf->kc_client_cfg;
+	chain = hs_key_read(rq->rq_cert_serial, &chain_len, &ret);
+	if (!chain) {
+		snprintf(why, whylen, "certificate key %u: %s", rq->rq_cert_serial,
+			 strerror(-ret));
+		return ret;
+	}
+	key = hs_key_read(rq->rq_key_serial, &key_len, &ret);
+	if (!key) {
+		free(chain);
+		snprintf(why, whylen, "private key %u: %s", rq->rq_key_serial, strerror(-ret));
+		return ret;
+	}
+	copy = ktls_config_dup(base);
+	ret = copy ? ktls_config_add_identity_mem(copy, chain, chain_len, key, key_len) :
+		     KTLS_ERROR_NO_MEMORY;
+	explicit_bzero(key, key_len);
+	free(key);
+	free(chain);
+	if (ret) {
+		snprintf(why, whylen, "keys %u/%u: %s", rq->rq_cert_serial, rq->rq_key_serial,
+			 copy ? ktls_config_error(copy) : "out of memory");
+		ktls_config_free(copy);
+		return ret == KTLS_ERROR_NO_MEMORY ? -ENOMEM : -EKEYREJECTED;
+	}
+	*cfg = copy;
+	snprintf(why, whylen, "kernel request: certificate from keys %u/%u", rq->rq_cert_serial,
+		 rq->rq_key_serial);
+	return 0;
+}
+
 int ktlsd_handshake_config(const struct ktlsd_conf *conf, const struct ktlsd_request *rq,
-			   struct ktls_config **cfg, char *why, size_t whylen)
+			   struct ktls_config **cfg, int *owned, char *why, size_t whylen)
 {
 	const struct ktlsd_identity *id;
 	enum ktlsd_role role = (enum ktlsd_role)rq->rq_role;
+	int ret;
 
 	*cfg = NULL;
+	*owned = 0;
+	if (rq->rq_cert_serial) {
+		ret = hs_keyring_config(conf, rq, cfg, why, whylen);
+		*owned = !ret;
+		return ret;
+	}
 	if (!rq->rq_identity[0]) {
 		if (role != KTLSD_ROLE_CLIENT) {
 			snprintf(why, whylen, "no [handshake] server_identity for a server hello");
@@ -137,9 +242,8 @@ int ktlsd_handshake_config(const struct ktlsd_conf *conf, const struct ktlsd_req
 }
 
 /*
- * The request as a job takes it. The certificate comes from [handshake]:
- * the kernel's key serials name keys in the consumer's keyrings, which
- * ktlsd does not read. An x509 client without client_identity goes
+ * The request as a job takes it. The certificate comes from the keys the
+ * consumer named, else from [handshake]. An x509 client with neither goes
  * without a certificate, as a server that asks for none expects.
  */
 static int hs_request(const struct ktlsd_conf *conf, const struct hs_accepted *ha,
@@ -176,6 +280,14 @@ static int hs_request(const struct ktlsd_conf *conf, const struct hs_accepted *h
 	if (ha->ha_peername_too_long) {
 		*why = "peer name too long";
 		return -EMSGSIZE;
+	}
+	if (ha->ha_auth_mode == HS_AUTH_X509 && (ha->ha_cert || ha->ha_privkey)) {
+		if (!ha->ha_cert || !ha->ha_privkey) {
+			*why = "a certificate key without a private key, or the reverse";
+			return -EINVAL;
+		}
+		rq->rq_cert_serial = ha->ha_cert;
+		rq->rq_key_serial = ha->ha_privkey;
 	}
 	rq->rq_verify = KTLSD_VERIFY_DEFAULT;
 	rq->rq_timeout_ms = ha->ha_timeout_ms;

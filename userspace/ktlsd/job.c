@@ -523,6 +523,7 @@ static void job_begin_request(struct ktlsd_daemon *d, struct ktlsd_job *j,
 	struct ktls_config *cfg;
 	unsigned int timeout;
 	const char *reason;
+	int cfg_owned = 0;
 	char why[256];
 
 	if (ret) {
@@ -545,7 +546,7 @@ static void job_begin_request(struct ktlsd_daemon *d, struct ktlsd_job *j,
 		return;
 	}
 	if (j->j_frontend == KTLSD_FRONTEND_HANDSHAKE)	/* the kernel asks: no uid policy */
-		ret = ktlsd_handshake_config(d->d_conf, rq, &cfg, why, sizeof(why));
+		ret = ktlsd_handshake_config(d->d_conf, rq, &cfg, &cfg_owned, why, sizeof(why));
 	else
 		ret = ktlsd_policy_check(d->d_conf, &j->j_who, (enum ktlsd_role)rq->rq_role,
 					 rq->rq_identity, &cfg, why, sizeof(why));
@@ -564,9 +565,14 @@ static void job_begin_request(struct ktlsd_daemon *d, struct ktlsd_job *j,
 		job_refuse(d, j, ret, why);
 		return;
 	}
+	if (rq->rq_cert_serial)
+		snprintf(j->j_identity, sizeof(j->j_identity), "keys:%u/%u", rq->rq_cert_serial,
+			 rq->rq_key_serial);
 	ret = ktls_upgrade_conn_new(cfg, rq->rq_role == KTLSD_ROLE_SERVER ? KTLS_ROLE_SERVER :
 				    KTLS_ROLE_CLIENT, rq->rq_peer_name, rq->rq_alpn,
 				    rq->rq_verify, &j->j_conn, &reason);
+	if (cfg_owned)
+		ktls_config_put(cfg);	/* the connection holds its own reference */
 	if (ret) {
 		job_refuse(d, j, ret, reason);
 		return;

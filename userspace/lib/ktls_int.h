@@ -528,6 +528,9 @@ struct ktlsd_request {
 	char rq_peer_name[KTLSD_PEER_NAME_MAX + 1];
 	char rq_alpn[KTLSD_ALPN_MAX + 1];
 	char rq_identity[KTLSD_IDENTITY_MAX + 1];
+	/* The kernel's handshake family only: key serials to read the identity from, 0: none */
+	uint32_t rq_cert_serial;
+	uint32_t rq_key_serial;
 };
 
 void ktlsd_msg_init(struct ktlsd_msg_builder *b, uint16_t type);
