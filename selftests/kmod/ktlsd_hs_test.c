@@ -13,8 +13,10 @@
  *	echo "client-x509 PORT PEERNAME" >run	the same with tls_client_hello_x509
  *						(the handler's own certificate, unless
  *						"keys" named some)
- *	echo "keys CERT KEY" >run		key serials for the x509 hellos after
- *						it; "keys 0 0": none again
+ *	echo "keys CERT KEY [KEYRING]" >run	key serials for the x509 hellos after
+ *						it, and the keyring the kernel links
+ *						into the handler's process keyring at
+ *						ACCEPT; "keys 0 0": none again
  *	echo "listen PORT" >run			listen on 127.0.0.1:PORT and return
  *	echo "server" >run			accept one, server hello (x509), read a
  *						line (the result's), send it back reversed
@@ -57,6 +59,7 @@ static DEFINE_MUTEX(hst_lock);		/* serializes writes; protects next 2 */
 static struct socket *hst_listener;
 static char hst_result[HST_RESULT_MAX] = "status=-61 (nothing run yet)\n";
 static key_serial_t hst_cert = TLS_NO_CERT, hst_privkey = TLS_NO_PRIVKEY;
+static key_serial_t hst_keyring = TLS_NO_KEYRING;
 
 static void hst_done(void *data, int status, key_serial_t peerid)
 {
@@ -78,7 +81,7 @@ static int hst_handshake(struct socket *sock, bool server, bool x509, const char
 		.ta_done = hst_done,
 		.ta_peername = peername,
 		.ta_timeout_ms = HST_TIMEOUT_MS,
-		.ta_keyring = TLS_NO_KEYRING,
+		.ta_keyring = hst_keyring,
 		.ta_my_cert = hst_cert,
 		.ta_my_privkey = hst_privkey,
 	};
@@ -308,18 +311,21 @@ static int hst_run_server(void)
 	return 0;
 }
 
-/* "keys CERT KEY": the serials the x509 hellos name from now on. */
+/* "keys CERT KEY [KEYRING]": the serials the x509 hellos name from now on. */
 static int hst_keys(char *text)
 {
 	char *cert = strsep(&text, " \n"), *key = text ? strsep(&text, " \n") : NULL;
-	s32 c, k;
+	char *ring = text ? strsep(&text, " \n") : NULL;
+	s32 c, k, r = TLS_NO_KEYRING;
 
-	if (!cert || !key || kstrtos32(cert, 10, &c) || kstrtos32(key, 10, &k))
+	if (!cert || !key || kstrtos32(cert, 10, &c) || kstrtos32(key, 10, &k) ||
+	    (ring && *ring && kstrtos32(ring, 10, &r)))
 		return -EINVAL;
 	hst_cert = c;
 	hst_privkey = k;
+	hst_keyring = r;
 	snprintf(hst_result, sizeof(hst_result),
-		 "status=0 ulp=none tx=0 rx=0 io=0 line= keys=%d/%d\n", c, k);
+		 "status=0 ulp=none tx=0 rx=0 io=0 line= keys=%d/%d/%d\n", c, k, r);
 	return 0;
 }
 

@@ -434,7 +434,7 @@ TEST_F_TIMEOUT(handshake, no_daemon, 120)
  * by root's user as well as by their possessors: ktlsd reads them by serial.
  */
 static int add_der_key(FIXTURE_DATA(handshake) *self, const char *file, int is_key,
-		       int32_t *serial)
+		       int32_t keyring, int32_t *serial)
 {
 	char in[128], out[128], data[8192];
 	char *argv[] = { "openssl", is_key ? "pkey" : "x509", "-in", in, "-outform", "DER",
@@ -450,31 +450,33 @@ static int add_der_key(FIXTURE_DATA(handshake) *self, const char *file, int is_k
 	len = tu_read_text(out, data, sizeof(data));
 	if (len <= 0)
 		return len < 0 ? len : -ENODATA;
-	ret = syscall(SYS_add_key, "user", file, data, (size_t)len, KEY_SPEC_SESSION_KEYRING);
+	ret = syscall(SYS_add_key, "user", file, data, (size_t)len,
+		      keyring ? keyring : KEY_SPEC_SESSION_KEYRING);
 	memset(data, 0, sizeof(data));
 	if (ret < 0)
 		return -errno;
 	*serial = (int32_t)ret;
-	/* possessor: all; user: view and read */
-	if (syscall(SYS_keyctl, KEYCTL_SETPERM, *serial, 0x3f030000L) < 0)
+	/* possessor: all; user: view and read. In @keyring: possessors only. */
+	if (!keyring && syscall(SYS_keyctl, KEYCTL_SETPERM, *serial, 0x3f030000L) < 0)
 		return -errno;
 	return 0;
 }
 
+/* @keyring: 0, or the keyring to put them in and to name in the request. */
 static void set_keys(struct __test_metadata *_metadata, FIXTURE_DATA(handshake) *self,
-		     const char *name, int32_t *cert, int32_t *key)
+		     const char *name, int32_t keyring, int32_t *cert, int32_t *key)
 {
-	char file[64], command[64];
+	char file[64], command[96];
 	struct hs_result res;
 	int ret;
 
 	snprintf(file, sizeof(file), "%s.pem", name);
-	ret = add_der_key(self, file, 0, cert);
+	ret = add_der_key(self, file, 0, keyring, cert);
 	ASSERT_EQ(0, ret) TH_LOG("%s as a key: %s", file, strerror(-ret));
 	snprintf(file, sizeof(file), "%s.key", name);
-	ret = add_der_key(self, file, 1, key);
+	ret = add_der_key(self, file, 1, keyring, key);
 	ASSERT_EQ(0, ret) TH_LOG("%s as a key: %s", file, strerror(-ret));
-	snprintf(command, sizeof(command), "keys %d %d", *cert, *key);
+	snprintf(command, sizeof(command), "keys %d %d %d", *cert, *key, keyring);
 	ASSERT_EQ(0, hs_command(command, &res)) TH_LOG("%s", res.text);
 }
 
@@ -488,7 +490,7 @@ TEST_F_TIMEOUT(handshake, client_x509_own_keys, 120)
 	int32_t cert, key;
 
 	ASSERT_EQ(0, make_cert(self, "keyring", KEYRING_HOST, 4));
-	set_keys(_metadata, self, "keyring", &cert, &key);
+	set_keys(_metadata, self, "keyring", 0, &cert, &key);
 	client_case(_metadata, self, "client-x509", 1);
 	snprintf(log, sizeof(log), "identity=\"keys:%d/%d\"", cert, key);
 	EXPECT_TRUE(tu_proc_log_has(&self->daemon, log));
@@ -496,6 +498,63 @@ TEST_F_TIMEOUT(handshake, client_x509_own_keys, 120)
 	ASSERT_LE(0, tu_read_text(self->peer.log, out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "CN = " KEYRING_HOST)) TH_LOG("s_server: %s", out);
 	EXPECT_EQ(NULL, strstr(out, "CN = " TEST_HOST)) TH_LOG("s_server: %s", out);
+}
+
+/* An x509 client hello with the keys @keys_command named: refused with @status. */
+static void client_keys_refused(struct __test_metadata *_metadata,
+				FIXTURE_DATA(handshake) *self, const char *keys_command,
+				int status, const char *logged)
+{
+	char command[128];
+	struct hs_result res;
+	int ret;
+
+	ASSERT_EQ(0, hs_command(keys_command, &res)) TH_LOG("%s", res.text);
+	ret = start_s_server(self, "server", 0);
+	ASSERT_EQ(0, ret) TH_LOG("s_server: %s", strerror(-ret));
+	snprintf(command, sizeof(command), "client-x509 %d %s", self->port, TEST_HOST);
+	ret = hs_command(command, &res);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", command, strerror(-ret));
+	TH_LOG("%s, %s -> %s", keys_command, command, res.text);
+	EXPECT_EQ(status, res.status) TH_LOG("status %d (%s)", res.status, strerror(-res.status));
+	EXPECT_EQ(0, res.tx);
+	EXPECT_EQ(0, res.rx);
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, logged)) TH_LOG("no \"%s\" logged", logged);
+}
+
+/*
+ * As NFS and NVMe hand them over: the keys in a keyring of the consumer's
+ * that only its possessors may read, named in the request. The kernel
+ * links that keyring into ktlsd's process keyring at ACCEPT, which makes
+ * ktlsd a possessor; nothing else would let it read them.
+ */
+TEST_F_TIMEOUT(handshake, client_x509_keys_in_consumer_keyring, 120)
+{
+	char log[64], out[8192], none[64];
+	int32_t ring, cert, key;
+	long ret;
+
+	ASSERT_EQ(0, make_cert(self, "keyring", KEYRING_HOST, 4));
+	ret = syscall(SYS_add_key, "keyring", "ktlsd-hs-test", NULL, (size_t)0,
+		      KEY_SPEC_PROCESS_KEYRING);
+	ASSERT_LT(0, ret) TH_LOG("a keyring: %s", strerror(errno));
+	ring = (int32_t)ret;
+	/* possessor: all; user: view, search and link (what ACCEPT's link needs) */
+	ASSERT_EQ(0, syscall(SYS_keyctl, KEYCTL_SETPERM, ring, 0x3f190000L))
+		TH_LOG("setperm: %s", strerror(errno));
+	set_keys(_metadata, self, "keyring", ring, &cert, &key);
+	/* Without the keyring named, ktlsd cannot read them. */
+	snprintf(none, sizeof(none), "keys %d %d 0", cert, key);
+	client_keys_refused(_metadata, self, none, -EACCES, "certificate key");
+	snprintf(none, sizeof(none), "keys %d %d %d", cert, key, ring);
+	ASSERT_EQ(0, hs_command(none, &(struct hs_result){ 0 }));
+	tu_proc_stop(&self->peer, SIGKILL);
+	client_case(_metadata, self, "client-x509", 1);
+	snprintf(log, sizeof(log), "identity=\"keys:%d/%d\"", cert, key);
+	EXPECT_TRUE(tu_proc_log_has(&self->daemon, log));
+	tu_proc_stop(&self->peer, SIGTERM);
+	ASSERT_LE(0, tu_read_text(self->peer.log, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "CN = " KEYRING_HOST)) TH_LOG("s_server: %s", out);
 }
 
 /* The module serves with the keys' certificate: s_client checks its name. */
@@ -510,7 +569,7 @@ TEST_F_TIMEOUT(handshake, server_x509_own_keys, 120)
 	int ret;
 
 	ASSERT_EQ(0, make_cert(self, "keyring", KEYRING_HOST, 4));
-	set_keys(_metadata, self, "keyring", &cert, &key);
+	set_keys(_metadata, self, "keyring", 0, &cert, &key);
 	self->port = tu_free_port();
 	ASSERT_LT(0, self->port);
 	snprintf(command, sizeof(command), "listen %d", self->port);
@@ -533,46 +592,21 @@ TEST_F_TIMEOUT(handshake, server_x509_own_keys, 120)
 /* Keys that do not exist: the consumer hears ENOKEY, and nothing is keyed. */
 TEST_F_TIMEOUT(handshake, client_x509_missing_keys, 120)
 {
-	char command[128];
-	struct hs_result res;
-	int ret;
-
-	ASSERT_EQ(0, hs_command("keys 2147483000 2147483001", &res)) TH_LOG("%s", res.text);
-	ret = start_s_server(self, "server", 0);
-	ASSERT_EQ(0, ret) TH_LOG("s_server: %s", strerror(-ret));
-	snprintf(command, sizeof(command), "client-x509 %d %s", self->port, TEST_HOST);
-	ret = hs_command(command, &res);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", command, strerror(-ret));
-	TH_LOG("%s -> %s", command, res.text);
-	EXPECT_EQ(-ENOKEY, res.status) TH_LOG("status %d (%s)", res.status, strerror(-res.status));
-	EXPECT_EQ(0, res.tx);
-	EXPECT_EQ(0, res.rx);
-	EXPECT_TRUE(tu_proc_log_has(&self->daemon, "certificate key 2147483000"));
+	client_keys_refused(_metadata, self, "keys 2147483000 2147483001", -ENOKEY,
+			    "certificate key 2147483000");
 }
 
 /* A certificate key and a private key that do not belong together: EKEYREJECTED. */
 TEST_F_TIMEOUT(handshake, client_x509_mismatched_keys, 120)
 {
-	char command[128];
 	int32_t cert, key, other_cert, other_key;
-	struct hs_result res;
-	int ret;
+	char command[96];
 
 	ASSERT_EQ(0, make_cert(self, "keyring", KEYRING_HOST, 4));
-	set_keys(_metadata, self, "keyring", &cert, &key);
-	set_keys(_metadata, self, "other", &other_cert, &other_key);
+	set_keys(_metadata, self, "keyring", 0, &cert, &key);
+	set_keys(_metadata, self, "other", 0, &other_cert, &other_key);
 	snprintf(command, sizeof(command), "keys %d %d", cert, other_key);
-	ASSERT_EQ(0, hs_command(command, &res)) TH_LOG("%s", res.text);
-	ret = start_s_server(self, "server", 0);
-	ASSERT_EQ(0, ret) TH_LOG("s_server: %s", strerror(-ret));
-	snprintf(command, sizeof(command), "client-x509 %d %s", self->port, TEST_HOST);
-	ret = hs_command(command, &res);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", command, strerror(-ret));
-	TH_LOG("%s -> %s", command, res.text);
-	EXPECT_EQ(-EKEYREJECTED, res.status)
-		TH_LOG("status %d (%s)", res.status, strerror(-res.status));
-	EXPECT_EQ(0, res.tx);
-	EXPECT_TRUE(tu_proc_log_has(&self->daemon, "does not match"));
+	client_keys_refused(_metadata, self, command, -EKEYREJECTED, "does not match");
 }
 
 TEST_HARNESS_MAIN
