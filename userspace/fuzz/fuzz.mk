@@ -12,7 +12,7 @@
 FUZZ_BUILD	:= build-fuzz
 FUZZ_CC		:= clang
 FUZZ_TARGETS	:= server_first_flight client_flight server_flight cert_chain post_handshake \
-		   client12_flight server12_flight ktlsd_msg
+		   client12_flight server12_flight ktlsd_msg identity_mem
 FUZZ_SECONDS	?= 60
 FUZZ_REPLAY_SECONDS ?= 10
 FUZZ_CORPUS	:= userspace/fuzz/corpus
