@@ -491,22 +491,31 @@ static void set_keys(struct __test_metadata *_metadata, FIXTURE_DATA(handshake) 
 }
 
 /*
- * The consumer names its own certificate: s_server requires a client
- * certificate and says whose it got; the keys' subject, not client_identity's.
+ * An x509 client hello with the keys "keys" named: s_server requires a
+ * client certificate and says whose it got, into @out.
  */
-TEST_F_TIMEOUT(handshake, client_x509_own_keys, 120)
+static void client_case_keys(struct __test_metadata *_metadata, FIXTURE_DATA(handshake) *self,
+			     int32_t cert, int32_t key, char *out, size_t size)
 {
-	char log[64], out[8192];
-	int32_t cert, key;
+	char log[64];
 
-	ASSERT_EQ(0, make_cert(self, "keyring", KEYRING_HOST, 4));
-	set_keys(_metadata, self, "keyring", 0, &cert, &key);
 	client_case(_metadata, self, "client-x509", 1);
 	snprintf(log, sizeof(log), "identity=\"keys:%d/%d\"", cert, key);
 	EXPECT_TRUE(tu_proc_log_has(&self->daemon, log));
 	tu_proc_stop(&self->peer, SIGTERM);
-	ASSERT_LE(0, tu_read_text(self->peer.log, out, sizeof(out)));
+	ASSERT_LE(0, tu_read_text(self->peer.log, out, size));
 	EXPECT_NE(NULL, strstr(out, "CN = " KEYRING_HOST)) TH_LOG("s_server: %s", out);
+}
+
+/* The consumer names its own certificate: the keys' subject, not client_identity's. */
+TEST_F_TIMEOUT(handshake, client_x509_own_keys, 120)
+{
+	int32_t cert, key;
+	char out[8192];
+
+	ASSERT_EQ(0, make_cert(self, "keyring", KEYRING_HOST, 4));
+	set_keys(_metadata, self, "keyring", 0, &cert, &key);
+	client_case_keys(_metadata, self, cert, key, out, sizeof(out));
 	EXPECT_EQ(NULL, strstr(out, "CN = " TEST_HOST)) TH_LOG("s_server: %s", out);
 }
 
@@ -540,7 +549,7 @@ static void client_keys_refused(struct __test_metadata *_metadata,
  */
 TEST_F_TIMEOUT(handshake, client_x509_keys_in_consumer_keyring, 120)
 {
-	char log[64], out[8192], none[64];
+	char out[8192], none[64];
 	int32_t ring, cert, key;
 	long ret;
 
@@ -559,12 +568,7 @@ TEST_F_TIMEOUT(handshake, client_x509_keys_in_consumer_keyring, 120)
 	snprintf(none, sizeof(none), "keys %d %d %d", cert, key, ring);
 	ASSERT_EQ(0, hs_command(none, &(struct hs_result){ 0 }));
 	tu_proc_stop(&self->peer, SIGKILL);
-	client_case(_metadata, self, "client-x509", 1);
-	snprintf(log, sizeof(log), "identity=\"keys:%d/%d\"", cert, key);
-	EXPECT_TRUE(tu_proc_log_has(&self->daemon, log));
-	tu_proc_stop(&self->peer, SIGTERM);
-	ASSERT_LE(0, tu_read_text(self->peer.log, out, sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, "CN = " KEYRING_HOST)) TH_LOG("s_server: %s", out);
+	client_case_keys(_metadata, self, cert, key, out, sizeof(out));
 }
 
 /* The module serves with the keys' certificate: s_client checks its name. */
