@@ -69,15 +69,32 @@ void ktls_config_free(struct ktls_config *cfg)
 	ktls_config_put(cfg);
 }
 
-/* A loaded pair as the next identity, or both freed; the names are for the error. */
-static int config_add_loaded(struct ktls_config *cfg, struct kc_chain *chain,
-			     struct kc_pkey *key, const char *key_name, const char *chain_name)
+/*
+ * What a loader read (@chain_ret, @key_ret: its returns) as the next
+ * identity, or both freed and the config's error set; the names are for it.
+ */
+static int config_add_loaded(struct ktls_config *cfg, int chain_ret, struct kc_chain *chain,
+			     int key_ret, struct kc_pkey *key, const char *chain_name,
+			     const char *key_name)
 {
-	if (!kc_chain_matches_key(chain, key)) {
+	int ret = 0;
+
+	if (cfg->cf_identity_count == KTLS_MAX_IDENTITIES)
+		ret = config_fail(cfg, KTLS_ERROR_CONFIG, "more than %d identities",
+				  KTLS_MAX_IDENTITIES);
+	else if (chain_ret || !kc_chain_count(chain))
+		ret = config_fail(cfg, chain_ret == KTLS_ERROR_NO_MEMORY ? chain_ret :
+				  KTLS_ERROR_CONFIG, "%s: no certificate could be read", chain_name);
+	else if (key_ret)
+		ret = config_fail(cfg, key_ret == KTLS_ERROR_NO_MEMORY ? key_ret :
+				  KTLS_ERROR_CONFIG, "%s: no private key could be read", key_name);
+	else if (!kc_chain_matches_key(chain, key))
+		ret = config_fail(cfg, KTLS_ERROR_CONFIG, "%s does not match the certificate in %s",
+				  key_name, chain_name);
+	if (ret) {
 		kc_chain_free(chain);
 		kc_pkey_free(key);
-		return config_fail(cfg, KTLS_ERROR_CONFIG, "%s does not match the certificate in %s",
-				   key_name, chain_name);
+		return ret;
 	}
 	cfg->cf_identities[cfg->cf_identity_count++] = (struct ktls_identity){
 		.chain = chain,
@@ -91,24 +108,12 @@ int ktls_config_add_identity(struct ktls_config *cfg, const char *chain_file,
 {
 	struct kc_chain *chain = NULL;
 	struct kc_pkey *key = NULL;
-	int ret;
+	int chain_ret, key_ret = 0;
 
-	if (cfg->cf_identity_count == KTLS_MAX_IDENTITIES)
-		return config_fail(cfg, KTLS_ERROR_CONFIG, "more than %d identities",
-				   KTLS_MAX_IDENTITIES);
-	ret = kc_chain_load(chain_file, &chain);
-	if (ret || !kc_chain_count(chain)) {
-		kc_chain_free(chain);
-		return config_fail(cfg, KTLS_ERROR_CONFIG, "%s: no certificate could be read",
-				   chain_file);
-	}
-	ret = kc_pkey_load(key_file, &key);
-	if (ret) {
-		kc_chain_free(chain);
-		return config_fail(cfg, KTLS_ERROR_CONFIG, "%s: no private key could be read",
-				   key_file);
-	}
-	return config_add_loaded(cfg, chain, key, key_file, chain_file);
+	chain_ret = kc_chain_load(chain_file, &chain);
+	if (!chain_ret)
+		key_ret = kc_pkey_load(key_file, &key);
+	return config_add_loaded(cfg, chain_ret, chain, key_ret, key, chain_file, key_file);
 }
 
 int ktls_config_add_identity_mem(struct ktls_config *cfg, const uint8_t *chain_data,
@@ -116,24 +121,12 @@ int ktls_config_add_identity_mem(struct ktls_config *cfg, const uint8_t *chain_d
 {
 	struct kc_chain *chain = NULL;
 	struct kc_pkey *key = NULL;
-	int ret;
+	int chain_ret, key_ret = 0;
 
-	if (cfg->cf_identity_count == KTLS_MAX_IDENTITIES)
-		return config_fail(cfg, KTLS_ERROR_CONFIG, "more than %d identities",
-				   KTLS_MAX_IDENTITIES);
-	ret = kc_chain_load_mem(chain_data, chain_len, &chain);
-	if (ret || !kc_chain_count(chain)) {
-		kc_chain_free(chain);
-		return config_fail(cfg, ret == KTLS_ERROR_NO_MEMORY ? ret : KTLS_ERROR_CONFIG,
-				   "no certificate could be read");
-	}
-	ret = kc_pkey_load_mem(key_data, key_len, &key);
-	if (ret) {
-		kc_chain_free(chain);
-		return config_fail(cfg, ret == KTLS_ERROR_NO_MEMORY ? ret : KTLS_ERROR_CONFIG,
-				   "no private key could be read");
-	}
-	return config_add_loaded(cfg, chain, key, "the key", "the chain");
+	chain_ret = kc_chain_load_mem(chain_data, chain_len, &chain);
+	if (!chain_ret)
+		key_ret = kc_pkey_load_mem(key_data, key_len, &key);
+	return config_add_loaded(cfg, chain_ret, chain, key_ret, key, "the chain", "the key");
 }
 
 struct ktls_config *ktls_config_dup(struct ktls_config *base)
